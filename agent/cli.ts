@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerBackup } from './commands/backup.js';
+import { registerDemo } from './commands/demo.js';
+import { registerRestore } from './commands/restore.js';
+import { registerVerify } from './commands/verify.js';
+import { EXIT_CODES } from './engine/errors.js';
+import { VERSION } from './version.js';
+
+const program = new Command()
+  .name('lifeboat')
+  .description('Keeps a point-of-sale app\'s SQLite database backed up, verified and safe.')
+  .version(VERSION, '-V, --version')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerBackup(program);
+registerVerify(program);
+registerRestore(program);
+registerDemo(program);
+
+for (const cmd of program.commands) {
+  cmd.exitOverride().showHelpAfterError(`(run "lifeboat ${cmd.name()} --help" for usage)`);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and --version are successes; every other parse problem is bad usage.
+    const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
+    process.exitCode = ok ? EXIT_CODES.ok : EXIT_CODES.usage;
+  } else {
+    process.stderr.write(`lifeboat: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = EXIT_CODES.internal;
+  }
+}

@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { DEFAULT_BACKUP_OPTIONS, type BackupOptions, type BackupResult } from '../engine/backup-options.js';
+import { formatBytes } from '../engine/backup.js';
+import type { CheckLevel } from '../engine/integrity.js';
+import { runBackup } from '../engine/run-backup.js';
+import { printJson, progressReporter, reportError, say } from './output.js';
+import { parseAttempts, parseCheck, parseSeconds } from './parse.js';
+
+interface BackupFlags {
+  db: string;
+  dest: string;
+  json?: boolean;
+  check: CheckLevel;
+  gzip?: boolean;
+  maxWait: number;
+  quiet: number;
+  attempts: number;
+  retryDelay: number;
+  busyTimeout: number;
+}
+
+export function summaryLine(r: BackupResult): string {
+  const extras = [
+    `${r.check.level === 'none' ? 'not checked' : `${r.check.level} check ok`}`,
+    `sha256 ${r.sha256.slice(0, 12)}…`,
+    `${r.journalMode === 'wal' ? 'WAL' : 'rollback journal'}`,
+    r.recoveredHotJournal ? 'last committed state, a crashed write was left out' : '',
+    r.attempts > 1 ? `${r.attempts} attempts` : '',
+    `${(r.durationMs / 1000).toFixed(1)} s`,
+  ].filter(Boolean);
+  return `Backup OK: ${r.file} (${formatBytes(r.bytes)}; ${extras.join(', ')})`;
+}
+
+export function registerBackup(program: Command): void {
+  const d = DEFAULT_BACKUP_OPTIONS;
+  program
+    .command('backup')
+    .description('Make one verified backup of a SQLite database, safely while the POS app is writing to it.')
+    .requiredOption('--db <path>', 'the database file to back up')
+    .requiredOption('--dest <dir>', 'the folder to put the backup in (created if its parent exists)')
+    .option('--json', 'print one JSON object with the result on stdout')
+    .option('--check <level>', 'check of the copy: quick, full (integrity_check) or none', parseCheck, d.check)
+    .option('--gzip', 'store the backup gzip-compressed (.sqlite.gz)')
+    .option('--max-wait <seconds>', 'longest wait for a quiet moment before copying anyway', parseSeconds, d.maxWaitMs / 1000)
+    .option('--quiet <seconds>', 'how long without a commit counts as a quiet moment (0: do not wait)', parseSeconds, d.quietMs / 1000)
+    .option('--attempts <n>', 'attempts in all while the database stays locked', parseAttempts, d.retry.attempts)
+    .option('--retry-delay <seconds>', 'first delay between attempts (doubles each time, up to 30 s)', parseSeconds, d.retry.initialDelayMs / 1000)
+    .option('--busy-timeout <seconds>', 'how long one attempt waits for a lock', parseSeconds, d.busyTimeoutMs / 1000)
+    .action(async (flags: BackupFlags) => {
+      const options: BackupOptions = {
+        db: flags.db,
+        dest: flags.dest,
+        check: flags.check,
+        gzip: Boolean(flags.gzip),
+        quietMs: flags.quiet * 1000,
+        maxWaitMs: flags.maxWait * 1000,
+        busyTimeoutMs: flags.busyTimeout * 1000,
+        retry: { attempts: flags.attempts, initialDelayMs: flags.retryDelay * 1000, maxDelayMs: Math.max(d.retry.maxDelayMs, flags.retryDelay * 1000) },
+      };
+      const bar = progressReporter(!flags.json && process.stderr.isTTY === true);
+      try {
+        const result = await runBackup(options, bar.update);
+        bar.stop();
+        if (flags.json) printJson({ ok: true, ...result });
+        say(summaryLine(result));
+        process.exitCode = 0;
+      } catch (err) {
+        bar.stop();
+        process.exitCode = reportError(err, Boolean(flags.json));
+      }
+    });
+}

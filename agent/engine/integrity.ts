@@ -1,0 +1,33 @@
+import Database from 'better-sqlite3';
+
+export type CheckLevel = 'quick' | 'full' | 'none';
+
+export interface CheckResult {
+  level: CheckLevel;
+  ok: boolean;
+  /** SQLite's own words for what is wrong (at most a few lines). */
+  problems: string[];
+  durationMs: number;
+}
+
+/**
+ * Opens a database copy read-only and asks SQLite whether it is sound: `quick_check` (structure,
+ * O(N)) by default, `integrity_check` (also indexes against tables) on request.
+ */
+export function checkDatabase(path: string, level: CheckLevel): CheckResult {
+  const started = performance.now();
+  if (level === 'none') return { level, ok: true, problems: [], durationMs: 0 };
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const pragma = level === 'full' ? 'integrity_check(20)' : 'quick_check(20)';
+    const rows = db.pragma(pragma) as Array<Record<string, unknown>>;
+    const lines = rows.map((r) => String(Object.values(r)[0]));
+    const ok = lines.length === 1 && lines[0] === 'ok';
+    return { level, ok, problems: ok ? [] : lines.slice(0, 5), durationMs: performance.now() - started };
+  } catch (err) {
+    return { level, ok: false, problems: [err instanceof Error ? err.message : String(err)], durationMs: performance.now() - started };
+  } finally {
+    db?.close();
+  }
+}
