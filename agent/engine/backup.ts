@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { VERSION } from '../version.js';
@@ -57,17 +57,27 @@ export async function backupDatabase(options: BackupOptions, onProgress: Progres
   try {
     const taken = await snapshotWithRetries(db, rawTmp, options, onProgress, deps);
     const snap = taken.snapshot;
+    let mark = performance.now();
+    const lap = (): number => {
+      const now = performance.now();
+      const ms = Math.round(now - mark);
+      mark = now;
+      return ms;
+    };
     onProgress({ phase: 'finishing', message: 'flushing the copy to disk' });
     await fsyncPath(rawTmp);
+    const syncMs = lap();
 
     onProgress({ phase: 'checking', message: `${options.check} check` });
     const check = checkDatabase(rawTmp, options.check);
+    const checkMs = lap();
     if (!check.ok) {
       throw new LifeboatError('check',
         `The copy of ${db} fails SQLite's ${check.level === 'full' ? 'integrity' : 'quick'} check (${check.problems[0] ?? 'unknown problem'}): the database itself is damaged.`,
         'The copy was thrown away and earlier backups are untouched; keep them, and ask the POS vendor or restore the newest good backup.');
     }
     const dbDigest = await sha256File(rawTmp, (done, total) => onProgress({ phase: 'hashing', done, total }));
+    const hashMs = lap();
 
     let stored = rawTmp;
     let storedDigest = dbDigest;
@@ -85,6 +95,7 @@ export async function backupDatabase(options: BackupOptions, onProgress: Progres
       await rm(rawTmp, { force: true });
       stored = gzTmp;
     }
+    const compressMs = lap();
 
     const manifest: Manifest = {
       format: 'lifeboat-backup',
@@ -126,6 +137,7 @@ export async function backupDatabase(options: BackupOptions, onProgress: Progres
       quiet: taken.quiet.quiet,
       waitedMs: taken.quiet.waitedMs,
       staleTempsRemoved,
+      timings: { waitMs: taken.quiet.waitedMs, snapshotMs: Math.round(taken.snapshotMs), syncMs, checkMs, hashMs, compressMs },
     };
   } catch (err) {
     await Promise.all(temps.map((t) => rm(t, { force: true }).catch(() => {})));
@@ -138,6 +150,7 @@ interface Taken {
   snapshotAt: Date;
   attempts: number;
   quiet: QuietResult;
+  snapshotMs: number;
 }
 
 function isBusyError(err: unknown): boolean {
@@ -157,7 +170,9 @@ async function snapshotWithRetries(db: string, rawTmp: string, options: BackupOp
       const probe = src.tryRead();
       if (!probe.ok && probe.reason === 'hot-journal') {
         const snapshotAt = deps.now();
-        return { snapshot: await snapshotHotJournal(src, rawTmp), snapshotAt, attempts: attempt, quiet: { quiet: false, waitedMs: 0 } };
+        const t0 = performance.now();
+        const snapshot = await snapshotHotJournal(src, rawTmp);
+        return { snapshot, snapshotAt, attempts: attempt, quiet: { quiet: false, waitedMs: 0 }, snapshotMs: performance.now() - t0 };
       }
       if (!probe.ok) throw Object.assign(new Error(probe.detail), { code: 'SQLITE_BUSY' });
       const family = src.journalFamily();
@@ -165,8 +180,9 @@ async function snapshotWithRetries(db: string, rawTmp: string, options: BackupOp
       onProgress({ phase: 'copying', done: 0, total: 0, attempt });
       const snapshotAt = deps.now();
       const progress = (done: number, total: number): void => onProgress({ phase: 'copying', done, total, attempt });
+      const t0 = performance.now();
       const snapshot = family === 'wal' ? await snapshotWal(src, rawTmp, progress) : await snapshotRollback(src, rawTmp, progress);
-      return { snapshot, snapshotAt, attempts: attempt, quiet };
+      return { snapshot, snapshotAt, attempts: attempt, quiet, snapshotMs: performance.now() - t0 };
     } catch (err) {
       if (!(err instanceof SnapshotRaced) && !isBusyError(err)) throw err;
       lastReason = err instanceof SnapshotRaced ? err.message : 'locked by another program';
@@ -190,6 +206,7 @@ async function ensureDestination(dest: string): Promise<void> {
   try {
     const st = await stat(dest);
     if (!st.isDirectory()) throw new LifeboatError('destination', `${dest} is a file, not a folder.`, 'Point --dest at a folder.');
+    await probeWritable(dest);
     return;
   } catch (err) {
     if (err instanceof LifeboatError) throw err;
@@ -205,6 +222,19 @@ async function ensureDestination(dest: string): Promise<void> {
     await mkdir(dest);
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw destinationError(err, dest);
+  }
+  await probeWritable(dest);
+}
+
+/** Fails fast, before the live database is touched, when the destination cannot take a file. */
+async function probeWritable(dest: string): Promise<void> {
+  const probe = join(dest, tempName('write-probe'));
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (err) {
+    throw destinationError(err, dest);
+  } finally {
+    await rm(probe, { force: true }).catch(() => {});
   }
 }
 
@@ -248,7 +278,11 @@ export function formatBytes(n: number): string {
 function toLifeboatError(err: unknown, db: string, dest: string): LifeboatError {
   if (err instanceof LifeboatError) return err;
   const path = typeof err === 'object' && err !== null && 'path' in err ? String((err as { path: unknown }).path) : '';
-  if (errnoCode(err) && path.startsWith(dest)) return destinationError(err, dest);
+  const code = errnoCode(err);
+  // Lifeboat never writes to the source, so a full or read-only disk is always the destination's
+  // (stream errors carry no path to tell by).
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS') return destinationError(err, dest);
+  if (code && path.startsWith(dest)) return destinationError(err, dest);
   if (typeof err === 'object' && err !== null && 'code' in err && String((err as { code: unknown }).code).startsWith('SQLITE_')) {
     return classifyOpenError(err, db);
   }

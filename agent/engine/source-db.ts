@@ -104,6 +104,10 @@ export function classifyOpenError(err: unknown, path: string): LifeboatError {
     return new LifeboatError('source', `The database ${path} cannot be opened (SQLite says: ${msg}).`,
       'Check that this user may read the database and its folder (SQLite also needs its -wal/-shm files in WAL mode).', { cause: err });
   }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new LifeboatError('source', `The database ${path} is in WAL mode and this user cannot read it: SQLite must create or write ${path}-shm even to read.`,
+      'Run Lifeboat as the same user as the POS app, or give this user write access to the database\'s folder.', { cause: err });
+  }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new LifeboatError('busy', `The database ${path} is locked by another program.`,
       'Try again later; if it stays locked, close the POS app and try again.', { cause: err });
