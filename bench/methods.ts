@@ -155,7 +155,10 @@ export async function measureEventLoop(dataset: DatasetInfo, options: BenchOptio
     if (!run.completed.ok) return run.completed.reason === 'timeout' ? `still running after ${run.completed.afterS} s` : run.completed.detail;
     const parsed: unknown = JSON.parse(run.stdout);
     if (!isRecord(parsed)) return 'the probe printed no result';
-    const num = (k: string): number => (typeof parsed[k] === 'number' ? parsed[k] : Number.NaN);
+    const num = (k: string): number => {
+      const v = parsed[k];
+      return typeof v === 'number' ? v : Number.NaN;
+    };
     return {
       mode: dataset.mode, idleRssMiB: num('idleRssMiB'), peakRssMiB: num('peakRssMiB'),
       maxMs: num('maxMs'), p99Ms: num('p99Ms'), meanMs: num('meanMs'), backupMs: num('backupMs'),

@@ -22,7 +22,11 @@ export function checkDatabase(path: string, level: CheckLevel): CheckResult {
     db = new Database(path, { readonly: true, fileMustExist: true });
     const pragma = level === 'full' ? 'integrity_check(20)' : 'quick_check(20)';
     const rows = db.pragma(pragma) as Array<Record<string, unknown>>;
-    const lines = rows.map((r) => String(Object.values(r)[0]));
+    // SQLite prefixes the first problem with "*** in database main ***" and a newline; keep one line per problem.
+    const lines = rows
+      .flatMap((r) => String(Object.values(r)[0]).split('\n'))
+      .map((l) => l.trim())
+      .filter((l) => l && !/^\*\*\* in database/.test(l));
     const ok = lines.length === 1 && lines[0] === 'ok';
     return { level, ok, problems: ok ? [] : lines.slice(0, 5), durationMs: performance.now() - started };
   } catch (err) {

@@ -1,0 +1,133 @@
+/**
+ * Lifeboat's benchmark: how a verified Lifeboat backup compares with a plain file copy, the
+ * sqlite3 shell and the stock online backup API, on a POS-like database, idle and while a second
+ * process commits like a busy till, in WAL and rollback-journal mode; and what it costs the POS
+ * app (its commits' waits and BUSY errors) and the agent (memory, event-loop delay).
+ *
+ *   npm run bench [-- --quick | --size-mb N] [--timeout S]
+ *
+ * Linux only (peak RSS comes from /proc). Markdown on stdout, progress on stderr, JSON in
+ * .bench/last-run.json.
+ */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { platform } from 'node:os';
+import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
+import { killAllChildren } from './child.js';
+import { ensureDataset, removeWork, removeWorkSync } from './dataset.js';
+import { evaluateGoals } from './goals.js';
+import { describeMachine } from './machine.js';
+import { METHOD_GROUPS, measure, measureEventLoop, type MethodGroup } from './methods.js';
+import { BENCH_DIR, LAST_RUN_JSON, LIFEBOAT_CLI, POS_WRITER } from './paths.js';
+import { eventLoopSection, goalsSection, lifeboatTable, machineSection, resultsTable } from './report.js';
+import type { BenchMode, Condition, DatasetInfo, Measurement, MethodId } from './types.js';
+
+const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`); };
+
+const MODES: BenchMode[] = ['wal', 'delete'];
+const CONDITIONS: Condition[] = ['idle', 'writes'];
+const GROUP_ROWS: Record<MethodGroup, MethodId[]> = { cp: ['cp', 'cp+sync'], sqlite3: ['sqlite3'], stock: ['stock'], lifeboat: ['lifeboat'] };
+
+/** Whatever way the script ends, no child keeps running and no 1 GiB copy is left behind. */
+function installCleanup(): void {
+  process.on('exit', () => {
+    killAllChildren();
+    removeWorkSync();
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      log(`${signal}: stopping children and removing copies`);
+      process.exit(130);
+    });
+  }
+}
+
+/** One failed measurement (a writer that would not start, a full disk) is reported, not fatal. */
+async function measureSafely(group: MethodGroup, dataset: DatasetInfo, condition: Condition, options: BenchOptions): Promise<Measurement[]> {
+  try {
+    return await measure(group, dataset, condition, options);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    log(`  ${group} failed: ${detail}`);
+    return GROUP_ROWS[group].map((method) => ({
+      method, mode: dataset.mode, condition, wallMs: 0, peakRssMiB: null,
+      completed: { ok: false, reason: 'failed', detail },
+    }));
+  }
+}
+
+async function measureAll(datasets: DatasetInfo[], options: BenchOptions): Promise<Measurement[]> {
+  const rows: Measurement[] = [];
+  for (const dataset of datasets) {
+    for (const condition of CONDITIONS) {
+      for (const group of METHOD_GROUPS) rows.push(...(await measureSafely(group, dataset, condition, options)));
+    }
+  }
+  return rows;
+}
+
+function preflight(): void {
+  if (platform() !== 'linux') throw new Error('the benchmark reads peak RSS from /proc and runs on Linux only');
+  for (const file of [LIFEBOAT_CLI, POS_WRITER]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first (or use \`npm run bench\`)`);
+  }
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions | null;
+  try {
+    options = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (!options) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  preflight();
+  installCleanup();
+  const started = performance.now();
+  await removeWork(); // Copies left by a run that was killed.
+
+  const datasets: DatasetInfo[] = [];
+  for (const mode of MODES) datasets.push(await ensureDataset(options.sizeMb, mode));
+  const machine = describeMachine(BENCH_DIR);
+  const rows = await measureAll(datasets, options);
+  const wal = datasets.find((d) => d.mode === 'wal');
+  const loop = wal ? await measureEventLoop(wal, options) : 'no WAL database';
+  const goals = evaluateGoals(rows, loop);
+
+  const markdown = [
+    `# Lifeboat benchmark (${options.sizeMb} MiB)`,
+    '',
+    machineSection(machine, datasets, options),
+    '',
+    '## Results',
+    '',
+    resultsTable(rows),
+    '',
+    '## Lifeboat backup, step by step',
+    '',
+    lifeboatTable(rows),
+    '',
+    '## Event loop of the caller',
+    '',
+    eventLoopSection(loop),
+    '',
+    '## Goals',
+    '',
+    goalsSection(goals),
+    '',
+  ].join('\n');
+  process.stdout.write(markdown);
+  const json = { finishedAt: new Date().toISOString(), options, machine, datasets, measurements: rows, eventLoop: loop, goals };
+  await writeFile(LAST_RUN_JSON, JSON.stringify(json, null, 2) + '\n');
+  log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results also in ${LAST_RUN_JSON}`);
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});
