@@ -10,5 +10,6 @@ export default defineConfig({
     // Two cores: integration tests spawn writers and CLIs of their own.
     maxWorkers: 2,
     globalSetup: ['test/helpers/global-setup.ts'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
