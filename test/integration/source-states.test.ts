@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync, truncateSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkPosConsistency } from '../../agent/demo/pos-schema.js';
 import { runSnippet, startSnippet } from '../helpers/children.js';
@@ -48,6 +49,28 @@ describe('database states a crash or a busy till leaves behind', () => {
     // Never checkpointed: the log and the database file are byte for byte what they were.
     expect(sha256(`${db}-wal`)).toBe(walBefore);
     expect(sha256(db)).toBe(dbBefore);
+  });
+
+  it.each([1024, 65536])('page size %i: the log is read with the right frame size', async (pageSize) => {
+    const db = join(t.dir, `pages-${pageSize}.db`);
+    const r0 = runSnippet(`
+      const db = new Database(process.argv[1]);
+      db.pragma('page_size = ${pageSize}');
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.pragma('wal_autocheckpoint = 0');
+      const ins = db.prepare('INSERT INTO t (b) VALUES (randomblob(?))');
+      for (let i = 0; i < 200; i++) ins.run(100 + (i % 7) * 900);
+      process.kill(process.pid, 'SIGKILL');`, [db]);
+    expect(r0.signal).toBe('SIGKILL');
+    const r = await runCli(['backup', '--db', db, '--dest', join(t.dir, `out-${pageSize}`), '--quiet', '0', '--check', 'full', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json.walFrames).toBeGreaterThan(0);
+    const copy = new Database(String(r.json.file), { readonly: true });
+    expect(copy.pragma('page_size', { simple: true })).toBe(pageSize);
+    expect(copy.prepare('SELECT count(*) FROM t').pluck().get()).toBe(200);
+    copy.close();
   });
 
   it('a hot journal of a crashed writer: the backup is the last committed state, the source untouched', async () => {
