@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAgentCommands } from './commands/agent-commands.js';
 import { registerBackup } from './commands/backup.js';
 import { registerDemo } from './commands/demo.js';
+import { registerJob } from './commands/job.js';
 import { registerRestore } from './commands/restore.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT_CODES } from './engine/errors.js';
@@ -18,10 +20,16 @@ registerBackup(program);
 registerVerify(program);
 registerRestore(program);
 registerDemo(program);
+registerJob(program);
+registerAgentCommands(program);
 
-for (const cmd of program.commands) {
-  cmd.exitOverride().showHelpAfterError(`(run "lifeboat ${cmd.name()} --help" for usage)`);
+function harden(cmd: Command, path: string): void {
+  for (const sub of cmd.commands) {
+    sub.exitOverride().showHelpAfterError(`(run "lifeboat ${path}${sub.name()} --help" for usage)`);
+    harden(sub, `${path}${sub.name()} `);
+  }
 }
+harden(program, '');
 
 try {
   await program.parseAsync(process.argv);

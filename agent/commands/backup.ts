@@ -1,4 +1,9 @@
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { lifeboatHome } from '../config/paths.js';
+import { LifeboatError } from '../engine/errors.js';
+import { History } from '../runner/history.js';
+import { lockDatabase } from '../runner/db-lock.js';
 import { DEFAULT_BACKUP_OPTIONS, type BackupOptions, type BackupResult } from '../engine/backup-options.js';
 import { formatBytes } from '../engine/backup.js';
 import type { CheckLevel } from '../engine/integrity.js';
@@ -31,6 +36,43 @@ export function summaryLine(r: BackupResult): string {
   return `Backup OK: ${r.file} (${formatBytes(r.bytes)}; ${extras.join(', ')})`;
 }
 
+/**
+ * Records a headless backup in the run history with trigger "cli", so `status` and `history`
+ * see script and OS-scheduler backups too. The history is a record, not the backup: if it
+ * cannot be written, the backup still stands and only a warning is printed.
+ */
+function cliRunRecorder(db: string): { start: () => void; finish: (r: BackupResult | null, err: unknown) => void } {
+  let history: History | null = null;
+  let runId = 0;
+  const warn = (e: unknown): void => say(`lifeboat: warning: could not record this run in the history (${(e as Error).message}).`);
+  return {
+    start() {
+      try {
+        history = new History(join(lifeboatHome(), 'history.sqlite'));
+        runId = history.start({ jobId: null, db: resolve(db), trigger: 'cli', scheduledFor: null, startedAt: Date.now() });
+      } catch (e) {
+        warn(e);
+        history = null;
+      }
+    },
+    finish(r, err) {
+      if (!history) return;
+      try {
+        if (r) history.finish(runId, { endedAt: Date.now(), outcome: 'success', file: r.file, bytes: r.bytes, sha256: r.sha256, check: `${r.check.level}:ok`, durationMs: r.durationMs });
+        else {
+          const e = err instanceof LifeboatError ? err : null;
+          history.finish(runId, { endedAt: Date.now(), outcome: 'failure', reason: e ? e.toLine() : String(err), errorKind: e?.kind ?? 'internal' });
+        }
+      } catch (e) {
+        warn(e);
+      } finally {
+        history.close();
+        history = null;
+      }
+    },
+  };
+}
+
 export function registerBackup(program: Command): void {
   const d = DEFAULT_BACKUP_OPTIONS;
   program
@@ -58,15 +100,24 @@ export function registerBackup(program: Command): void {
         retry: { attempts: flags.attempts, initialDelayMs: flags.retryDelay * 1000, maxDelayMs: Math.max(d.retry.maxDelayMs, flags.retryDelay * 1000) },
       };
       const bar = progressReporter(!flags.json && process.stderr.isTTY === true);
+      let release: (() => Promise<void>) | undefined;
+      const record = cliRunRecorder(options.db);
       try {
+        // Never at the same time as the agent's (or another script's) backup of this database.
+        release = await lockDatabase(lifeboatHome(), options.db);
+        record.start();
         const result = await runBackup(options, bar.update);
+        record.finish(result, null);
         bar.stop();
         if (flags.json) printJson({ ok: true, ...result });
         say(summaryLine(result));
         process.exitCode = 0;
       } catch (err) {
         bar.stop();
+        record.finish(null, err);
         process.exitCode = reportError(err, Boolean(flags.json));
+      } finally {
+        await release?.().catch(() => {});
       }
     });
 }

@@ -8,6 +8,8 @@ export type ErrorKind =
   | 'busy' // database (or restore target) stayed locked/busy after every retry
   | 'check' // integrity check or checksum failed: the copy or the source is damaged
   | 'destination' // cannot write where the backup goes (permission, disk full, missing folder)
+  | 'config' // config.json is broken, or a job setting is refused
+  | 'agent' // the running agent was needed and is not there
   | 'internal'; // a bug in Lifeboat
 
 export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok', number>> = {
@@ -18,6 +20,8 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok', number>> = {
   busy: 4,
   check: 5,
   destination: 6,
+  config: 7,
+  agent: 8,
 };
 
 export class LifeboatError extends Error {

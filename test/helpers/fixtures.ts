@@ -32,10 +32,17 @@ export interface CliResult {
   json: Record<string, unknown>;
 }
 
+/** Each test file gets its own LIFEBOAT_HOME unless a test names one: config, history and locks never leak. */
+let defaultHome: string | null = null;
+export function testHome(): string {
+  defaultHome ??= mkdtempSync(join(tmpdir(), 'lifeboat-home-'));
+  return defaultHome;
+}
+
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...opts.env },
+      env: { ...process.env, LIFEBOAT_HOME: testHome(), ...opts.env },
       uid: opts.uid,
       gid: opts.gid,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,68 @@
+import type { CheckLevel } from '../engine/integrity.js';
+
+/** One backup job: one source database, its schedule and where its backups go. */
+export interface Job {
+  /** Short, stable, unique: used on the command line (`lifeboat now pos`) and in history. */
+  id: string;
+  name: string;
+  /** Absolute path of the live database. */
+  db: string;
+  schedule: {
+    cron: string;
+    /** IANA time zone (e.g. Europe/Berlin); the machine's own when absent. */
+    timezone?: string;
+    /** The preset the person typed ("daily at 23:00"), for display. */
+    label?: string;
+  };
+  /** Where backups go; the first is the local backup folder and always exists. */
+  destinations: Destination[];
+  retention: Retention;
+  check: CheckLevel;
+  gzip: boolean;
+  quietSeconds: number;
+  maxWaitSeconds: number;
+  /** Retries inside one run while the database is locked (the engine's backoff). */
+  busyRetry: { attempts: number; delaySeconds: number; timeoutSeconds: number };
+  /** Retries of a whole run that failed for a passing reason (busy, destination, internal). */
+  retry: { attempts: number; delaySeconds: number; maxDelaySeconds: number };
+  enabled: boolean;
+  /** ISO time until which the job is paused; null when not paused for a while. */
+  pausedUntil: string | null;
+  createdAt: string;
+}
+
+export interface Destination {
+  kind: 'folder';
+  path: string;
+}
+
+export interface Retention {
+  keepLast: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
+  maxAgeDays: number | null;
+}
+
+export interface Settings {
+  /** Delay of catch-up runs after login or wake, so the desktop settles first. */
+  catchUpDelaySeconds: number;
+  notifyOnSuccess: boolean;
+}
+
+export const DEFAULT_SETTINGS: Settings = { catchUpDelaySeconds: 60, notifyOnSuccess: false };
+
+/** Shop-sized defaults: a week of dailies, a month of weeklies, a year of monthlies. */
+export const DEFAULT_RETENTION: Retention = { keepLast: 7, daily: 7, weekly: 4, monthly: 12, maxAgeDays: null };
+
+export const DEFAULT_JOB_FIELDS = {
+  retention: DEFAULT_RETENTION,
+  check: 'quick' as CheckLevel,
+  gzip: false,
+  quietSeconds: 2,
+  maxWaitSeconds: 30,
+  busyRetry: { attempts: 5, delaySeconds: 1, timeoutSeconds: 2 },
+  retry: { attempts: 3, delaySeconds: 60, maxDelaySeconds: 900 },
+  enabled: true,
+  pausedUntil: null,
+};

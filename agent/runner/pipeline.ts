@@ -1,0 +1,61 @@
+import type { Job } from '../config/job.js';
+import type { BackupOptions, BackupResult } from '../engine/backup-options.js';
+import { LifeboatError } from '../engine/errors.js';
+import { runBackup } from '../engine/run-backup.js';
+import type { Trigger } from '../schedule/scheduler.js';
+import { lockDatabase } from './db-lock.js';
+import type { History } from './history.js';
+
+export function backupOptionsFor(job: Job): BackupOptions {
+  const first = job.destinations[0];
+  if (!first) throw new LifeboatError('config', `Job ${job.id} has no destination.`, 'Add one with `lifeboat job edit`.');
+  return {
+    db: job.db,
+    dest: first.path,
+    check: job.check,
+    gzip: job.gzip,
+    quietMs: job.quietSeconds * 1000,
+    maxWaitMs: job.maxWaitSeconds * 1000,
+    busyTimeoutMs: job.busyRetry.timeoutSeconds * 1000,
+    retry: { attempts: job.busyRetry.attempts, initialDelayMs: job.busyRetry.delaySeconds * 1000, maxDelayMs: 30_000 },
+  };
+}
+
+export type RunOutcome = { ok: true; runId: number; result: BackupResult } | { ok: false; runId: number; error: LifeboatError };
+
+export interface PipelineDeps {
+  home: string;
+  history: History;
+  now: () => number;
+  backup?: (o: BackupOptions) => Promise<BackupResult>;
+}
+
+/** Kinds of failure that may pass by themselves, so a later retry can succeed. */
+export function isRetryable(err: LifeboatError): boolean {
+  return err.kind === 'busy' || err.kind === 'destination' || err.kind === 'internal';
+}
+
+/**
+ * The one pipeline every trigger goes through: lock → backup (probe, snapshot, verify, store) →
+ * record. Off-site upload, pruning and notifications hook in here, never beside it.
+ */
+export async function runPipeline(job: Job, trigger: Trigger, scheduledFor: Date | null, deps: PipelineDeps): Promise<RunOutcome> {
+  const startedAt = deps.now();
+  const runId = deps.history.start({ jobId: job.id, db: job.db, trigger, scheduledFor: scheduledFor?.getTime() ?? null, startedAt });
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await lockDatabase(deps.home, job.db);
+    const result = await (deps.backup ?? runBackup)(backupOptionsFor(job));
+    deps.history.finish(runId, {
+      endedAt: deps.now(), outcome: 'success', file: result.file, bytes: result.bytes, sha256: result.sha256,
+      check: `${result.check.level}:${result.check.ok ? 'ok' : 'failed'}`, durationMs: result.durationMs,
+    });
+    return { ok: true, runId, result };
+  } catch (err) {
+    const error = err instanceof LifeboatError ? err : new LifeboatError('internal', `Unexpected error: ${(err as Error).message}`, 'Please report this with the log.');
+    deps.history.finish(runId, { endedAt: deps.now(), outcome: 'failure', reason: error.toLine(), errorKind: error.kind, durationMs: deps.now() - startedAt });
+    return { ok: false, runId, error };
+  } finally {
+    await release?.().catch(() => {});
+  }
+}

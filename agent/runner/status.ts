@@ -1,0 +1,52 @@
+import type { Job } from '../config/job.js';
+import { isPaused } from '../schedule/catch-up.js';
+import { nextRun } from '../schedule/cron.js';
+import type { History } from './history.js';
+
+export interface JobStatus {
+  id: string;
+  name: string;
+  db: string;
+  schedule: string;
+  state: 'running' | 'queued' | 'idle' | 'paused';
+  pausedUntil: string | null;
+  lastSuccess: { at: string; file: string | null } | null;
+  lastFailure: { at: string; reason: string | null } | null;
+  /** Milliseconds since the last good backup (null: never). */
+  sinceLastSuccessMs: number | null;
+  nextRun: string | null;
+  /** Over the last 30 days. */
+  successRate: { success: number; total: number };
+}
+
+export interface StatusReport {
+  agent: { running: boolean; pid?: number; startedAt?: string; version?: string };
+  config: { path: string; problem: string | null; usingLastGood: boolean };
+  jobs: JobStatus[];
+}
+
+const DAY = 86_400_000;
+
+/** The same report whether the agent builds it live or the CLI reads config and history itself. */
+export function jobStatuses(jobs: Job[], history: History | null, now: number, live?: { running: string | null; queued: string[]; next: Map<string, Date | null> }): JobStatus[] {
+  return jobs.map((job) => {
+    const ok = history?.lastOf(job.id, 'success') ?? null;
+    const bad = history?.lastOf(job.id, 'failure') ?? null;
+    const paused = isPaused(job, now);
+    const state = live?.running === job.id ? 'running' : live?.queued.includes(job.id) ? 'queued' : paused ? 'paused' : 'idle';
+    const next = paused ? null : (live?.next.get(job.id) ?? nextRun(job.schedule.cron, job.schedule.timezone, new Date(now)));
+    return {
+      id: job.id,
+      name: job.name,
+      db: job.db,
+      schedule: `${job.schedule.label ?? job.schedule.cron}${job.schedule.timezone ? ` (${job.schedule.timezone})` : ''}`,
+      state,
+      pausedUntil: job.enabled ? job.pausedUntil : 'indefinitely',
+      lastSuccess: ok ? { at: ok.startedAt, file: ok.file } : null,
+      lastFailure: bad ? { at: bad.startedAt, reason: bad.reason } : null,
+      sinceLastSuccessMs: ok ? now - Date.parse(ok.startedAt) : null,
+      nextRun: next ? next.toISOString() : null,
+      successRate: history ? history.successRate(job.id, now - 30 * DAY) : { success: 0, total: 0 },
+    };
+  });
+}
