@@ -1,0 +1,227 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_FIELDS, type Job } from '../../agent/config/job.js';
+import { lockDatabase } from '../../agent/runner/db-lock.js';
+import { CLI, makePosDb, runCli, sleep, startWriter, tempDir } from '../helpers/fixtures.js';
+
+const t = tempDir('agent');
+const db = join(t.dir, 'pos.db');
+makePosDb(db, 8 << 20, 'wal');
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGKILL');
+      await new Promise((r) => c.once('exit', r));
+    }
+  }
+});
+afterAll(() => t.cleanup());
+
+let homes = 0;
+function newHome(): string {
+  return join(t.dir, `home-${++homes}`);
+}
+
+function startAgent(home: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, 'start', '--headless'], { env: { ...process.env, LIFEBOAT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
+
+function writeConfig(home: string, jobs: Job[], settings: Record<string, unknown> = {}): void {
+  writeFileSync(join(home, 'config.json'), JSON.stringify({ jobs, settings }, null, 2));
+}
+
+function jobFor(over: Partial<Job> = {}): Job {
+  return {
+    ...structuredClone(DEFAULT_JOB_FIELDS), id: 'pos', name: 'POS', db, schedule: { cron: '0 23 * * *', timezone: 'UTC' },
+    destinations: [{ kind: 'folder', path: join(t.dir, 'backups') }], quietSeconds: 0, createdAt: new Date().toISOString(), ...over,
+  };
+}
+
+const env = (home: string): { env: NodeJS.ProcessEnv } => ({ env: { LIFEBOAT_HOME: home } });
+
+describe('one agent per LIFEBOAT_HOME', () => {
+  it('two agents started at once leave exactly one running; the other says so and exits 0', async () => {
+    const home = newHome();
+    const a = startAgent(home);
+    const b = startAgent(home);
+    const first = await Promise.race([a.exited.then(() => 'a'), b.exited.then(() => 'b'), sleep(15_000).then(() => 'none')]);
+    expect(first).not.toBe('none');
+    const loser = first === 'a' ? a : b;
+    const winner = first === 'a' ? b : a;
+    expect(await loser.exited).toBe(0);
+    expect(loser.output()).toMatch(/already running \(pid \d+\)/);
+    expect(winner.child.exitCode).toBeNull();
+    const status = await runCli(['status', '--json'], env(home));
+    expect(status.json).toMatchObject({ agent: { running: true, pid: winner.child.pid } });
+  });
+
+  it('a crashed agent\'s stale socket is taken over by the next start', async () => {
+    const home = newHome();
+    const a = startAgent(home);
+    await until('agent up', async () => (await runCli(['status', '--json'], env(home))).json.agent !== undefined && a.output().includes('running (pid'));
+    a.child.kill('SIGKILL');
+    await a.exited;
+    expect(existsSync(join(home, 'agent.sock'))).toBe(true);
+    const b = startAgent(home);
+    await until('second agent up', () => b.output().includes('Lifeboat agent running'));
+    const status = await runCli(['status', '--json'], env(home));
+    expect(status.json).toMatchObject({ agent: { running: true, pid: b.child.pid } });
+  });
+});
+
+describe('catch-up with the real agent process and the real clock', () => {
+  it('a job whose last good backup lies 3 days back gets exactly one catch-up run at start', async () => {
+    const home = newHome();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(home, { recursive: true });
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    writeConfig(home, [jobFor({ createdAt: threeDaysAgo, schedule: { cron: '0 3 * * *', timezone: 'UTC' } })], { catchUpDelaySeconds: 1 });
+    const a = startAgent(home);
+    await until('catch-up run recorded', async () => {
+      const h = await runCli(['history', '--json'], env(home));
+      return Array.isArray(h.json.runs) && (h.json.runs as unknown[]).length > 0 && (h.json.runs as Array<{ outcome: string }>)[0]?.outcome !== 'running';
+    });
+    await sleep(2500);
+    const h = await runCli(['history', '--json'], env(home));
+    const runs = h.json.runs as Array<{ trigger: string; outcome: string; jobId: string }>;
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ trigger: 'catch-up', outcome: 'success', jobId: 'pos' });
+    expect(a.output()).toMatch(/pos \(catch-up\): backup OK/);
+    // Restarting does not catch up again: the last success now covers the missed occurrence.
+    a.child.kill('SIGTERM');
+    await a.exited;
+    const b = startAgent(home);
+    await until('restarted', () => b.output().includes('Lifeboat agent running'));
+    await sleep(2500);
+    expect(((await runCli(['history', '--json'], env(home))).json.runs as unknown[]).length).toBe(1);
+  });
+});
+
+describe('talking to the agent', () => {
+  it('`now` during a running backup is coalesced; `now --wait` returns the result', async () => {
+    const home = newHome();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(home, { recursive: true });
+    // A quiet period that the writer keeps from happening keeps the first run busy for a while.
+    writeConfig(home, [jobFor({ quietSeconds: 2, maxWaitSeconds: 3 })]);
+    const writer = await startWriter(db, 50);
+    try {
+      const a = startAgent(home);
+      await until('agent up', () => a.output().includes('Lifeboat agent running'));
+      const first = await runCli(['now', 'pos', '--json'], env(home));
+      const second = await runCli(['now', 'pos', '--json'], env(home));
+      const third = await runCli(['now', 'pos', '--json'], env(home));
+      expect([first.json.queued, second.json.queued, third.json.queued]).toEqual([
+        [{ job: 'pos', result: 'started' }], [{ job: 'pos', result: 'queued' }], [{ job: 'pos', result: 'coalesced' }],
+      ]);
+      const waited = await runCli(['now', 'pos', '--wait', '--json'], { ...env(home), timeoutMs: 50_000 });
+      expect(waited.code).toBe(0);
+      expect(waited.json).toMatchObject({ ok: true, results: [{ job: 'pos', ok: true }] });
+      const runs = (await runCli(['history', '--json'], env(home))).json.runs as Array<{ trigger: string; outcome: string }>;
+      // started + one coalesced follow-up + the --wait one (queued behind nothing or coalesced).
+      expect(runs.filter((r) => r.trigger === 'manual').length).toBeGreaterThanOrEqual(2);
+      expect(runs.filter((r) => r.trigger === 'manual').length).toBeLessThanOrEqual(3);
+      expect(runs.every((r) => r.outcome === 'success')).toBe(true);
+    } finally {
+      await writer.stop();
+    }
+  });
+
+  it('without an agent, `now` exits 8 and `status` reads config and history directly', async () => {
+    const home = newHome();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(home, { recursive: true });
+    writeConfig(home, [jobFor()]);
+    const now = await runCli(['now'], env(home));
+    expect(now.code).toBe(8);
+    expect(now.stderr).toMatch(/agent is not running.*lifeboat start/);
+    const backup = await runCli(['backup', '--db', db, '--dest', join(t.dir, 'cli-backups'), '--quiet', '0'], env(home));
+    expect(backup.code).toBe(0);
+    const status = await runCli(['status', '--json'], env(home));
+    expect(status.json).toMatchObject({ agent: { running: false }, jobs: [{ id: 'pos', state: 'idle' }] });
+    const history = await runCli(['history', '--json'], env(home));
+    expect(history.json.runs).toMatchObject([{ trigger: 'cli', outcome: 'success', jobId: null }]);
+  });
+
+  it('a headless backup and the agent never back up the same database at once (shared lock)', async () => {
+    const home = newHome();
+    const release = await lockDatabase(home, db);
+    try {
+      const r = await runCli(['backup', '--db', db, '--dest', join(t.dir, 'locked-out'), '--quiet', '0'], env(home));
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/Another Lifeboat backup of .* is running right now/);
+    } finally {
+      await release();
+    }
+  });
+});
+
+describe('config', () => {
+  it('a hand-broken config.json is reported with its line, kept byte for byte, and the agent runs on the last valid one', async () => {
+    const home = newHome();
+    const add = await runCli(['job', 'add', '--name', 'Till', '--db', db, '--schedule', 'daily at 23:00', '--dest', join(t.dir, 'till-backups')], env(home));
+    expect(add.code).toBe(0);
+    const path = join(home, 'config.json');
+    const broken = readFileSync(path, 'utf8').replace('"name": "Till",', '"name": "Till"\n,,');
+    writeFileSync(path, broken);
+    const list = await runCli(['job', 'list', '--json'], env(home));
+    expect(list.stderr).toMatch(/config\.json line \d+, column \d+ is not valid JSON/);
+    expect(list.json).toMatchObject({ jobs: [{ id: 'till' }] });
+    const add2 = await runCli(['job', 'add', '--name', 'Other', '--db', db, '--schedule', 'hourly', '--dest', join(t.dir, 'x')], env(home));
+    expect(add2.code).toBe(7);
+    expect(add2.stderr).toMatch(/config file is broken, so it was not changed.*last valid version is in/);
+    expect(readFileSync(path, 'utf8')).toBe(broken);
+
+    const a = startAgent(home);
+    await until('agent up', () => a.output().includes('Lifeboat agent running'));
+    expect(a.output()).toMatch(/not valid JSON.*Running on the last valid config/s);
+    const status = await runCli(['status', '--json'], env(home));
+    expect(status.json).toMatchObject({ agent: { running: true }, config: { usingLastGood: true }, jobs: [{ id: 'till' }] });
+    expect(String((status.json.config as { problem: string }).problem)).toMatch(/line \d+/);
+    expect(readFileSync(path, 'utf8')).toBe(broken);
+  });
+
+  it('a schema violation names the field', async () => {
+    const home = newHome();
+    await runCli(['job', 'add', '--name', 'Till', '--db', db, '--schedule', 'hourly', '--dest', join(t.dir, 'b2')], env(home));
+    const path = join(home, 'config.json');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"check": "quick"', '"check": "thorough"'));
+    const s = await runCli(['status'], env(home));
+    expect(s.stderr).toMatch(/has a value that is not allowed: .*check/);
+  });
+
+  it.each([
+    [['--db', 'pos.db'], 2, /relative path.*full path/],
+    [['--db', join(t.dir, 'missing.db')], 3, /not found/],
+    [['--schedule', 'every day'], 2, /not a schedule Lifeboat understands.*daily at 23:00/],
+    [['--schedule', 'daily at 24:30'], 2, /24-hour clock/],
+    [['--timezone', 'Mars/Olympus'], 2, /Unknown time zone/],
+    [['--dest', 'backups'], 2, /relative path/],
+  ])('job add refuses %j (exit %i) and saves nothing', async (patch, code, message) => {
+    const home = newHome();
+    const args: Record<string, string> = { '--name': 'Till', '--db': db, '--schedule': 'daily at 23:00', '--dest': join(t.dir, 'b3') };
+    for (let i = 0; i < patch.length; i += 2) args[patch[i] as string] = patch[i + 1] as string;
+    const r = await runCli(['job', 'add', ...Object.entries(args).flat()], env(home));
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(join(home, 'config.json')) ? JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')).jobs ?? [] : []).toEqual([]);
+  });
+});
