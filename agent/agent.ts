@@ -113,7 +113,7 @@ export class Agent {
   status(): StatusReport {
     const running = this.queue.running?.jobId ?? null;
     return {
-      agent: { running: true, pid: process.pid, startedAt: new Date(this.startedAt).toISOString(), version: VERSION },
+      agent: { running: true, pid: process.pid, startedAt: new Date(this.startedAt).toISOString(), version: VERSION, schedulerTicks: this.scheduler.wakeUps, rssBytes: process.memoryUsage.rss() },
       config: { path: this.config.path, problem: this.config.problem, usingLastGood: this.config.usingLastGood },
       jobs: jobStatuses(this.config.jobs, this.history, this.clock.now(), { running, queued: this.queue.pending.map((p) => p.jobId), next: this.scheduler.nextRuns() }),
     };

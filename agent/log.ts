@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import pinoRoll from 'pino-roll';
 
 export type { Logger };
 
@@ -14,19 +15,18 @@ export function logDir(home: string): string {
 
 /**
  * Structured JSON lines in LIFEBOAT_HOME/logs, rotated by pino-roll at 5 MiB with 5 files kept,
- * so a till PC that runs for months never fills its disk with logs.
+ * so a till PC that runs for months never fills its disk with logs. pino-roll's stream is used in
+ * this thread rather than as a pino transport: a transport's worker thread costs ~15 MiB of RSS,
+ * more than the idle agent's whole budget allows.
  */
-export function createLogger(home: string, opts: { alsoStderr?: boolean; level?: string } = {}): Logger {
+export async function createLogger(home: string, opts: { level?: string } = {}): Promise<Logger> {
   const dir = logDir(home);
   mkdirSync(dir, { recursive: true });
-  const targets: pino.TransportTargetOptions[] = [
-    { target: 'pino-roll', level: opts.level ?? 'info', options: { file: join(dir, 'lifeboat'), extension: '.log', size: '5m', limit: { count: 5 }, mkdir: true, symlink: true } },
-  ];
-  if (opts.alsoStderr) targets.push({ target: 'pino/file', level: opts.level ?? 'info', options: { destination: 2 } });
-  return pino({ level: opts.level ?? 'info', redact: { paths: REDACT, censor: '[secret]' }, base: { pid: process.pid } }, pino.transport({ targets }));
+  const stream = await pinoRoll({ file: join(dir, 'lifeboat'), extension: '.log', size: '5m', limit: { count: 5 }, mkdir: true, symlink: true });
+  return pino({ level: opts.level ?? 'info', redact: { paths: REDACT, censor: '[secret]' }, base: { pid: process.pid } }, stream);
 }
 
-/** For tests and one-shot commands: no files, no threads. */
+/** For tests and one-shot commands: no files. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }

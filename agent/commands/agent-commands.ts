@@ -82,7 +82,7 @@ export function registerAgentCommands(program: Command): void {
       try {
         const store = new ConfigStore(home);
         const demo = f.headless ? null : ensureDemoJob(store);
-        const log = createLogger(home);
+        const log = await createLogger(home);
         const agent = new Agent({ home, log });
         const running = await agent.start();
         if (running) {

@@ -20,7 +20,7 @@ export interface JobStatus {
 }
 
 export interface StatusReport {
-  agent: { running: boolean; pid?: number; startedAt?: string; version?: string };
+  agent: { running: boolean; pid?: number; startedAt?: string; version?: string; schedulerTicks?: number; rssBytes?: number };
   config: { path: string; problem: string | null; usingLastGood: boolean };
   jobs: JobStatus[];
 }

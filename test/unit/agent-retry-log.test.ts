@@ -67,7 +67,7 @@ describe('failed runs', () => {
 describe('logs', () => {
   it('are JSON lines under LIFEBOAT_HOME/logs and never contain a secret', async () => {
     const home = join(t.dir, 'loghome');
-    const log = createLogger(home);
+    const log = await createLogger(home);
     log.info({ event: 'drive-login', refreshToken: 'rt-SECRET-1', nested: { clientSecret: 'cs-SECRET-2' } }, 'connected');
     await new Promise<void>((resolve) => log.flush(() => resolve()));
     await sleep(500);
