@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// Calendar logic (retention days/weeks/months, schedules without a time zone) is tested in UTC.
+// Set here, before any test process starts, so every fork inherits it.
+process.env.TZ = 'UTC';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'destination' // cannot write where the backup goes (permission, disk full, missing folder)
   | 'config' // config.json is broken, or a job setting is refused
   | 'agent' // the running agent was needed and is not there
+  | 'auth' // a cloud account needs to be connected again (expired or revoked access)
   | 'internal'; // a bug in Lifeboat
 
 export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok', number>> = {
@@ -22,6 +23,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok', number>> = {
   destination: 6,
   config: 7,
   agent: 8,
+  auth: 9,
 };
 
 export class LifeboatError extends Error {

@@ -44,7 +44,7 @@ describe('errors and exit codes', () => {
   it('every kind has its own documented exit code', () => {
     const codes = Object.values(EXIT_CODES);
     expect(new Set(codes).size).toBe(codes.length);
-    expect(EXIT_CODES).toEqual({ ok: 0, internal: 1, usage: 2, source: 3, busy: 4, check: 5, destination: 6, config: 7, agent: 8 });
+    expect(EXIT_CODES).toEqual({ ok: 0, internal: 1, usage: 2, source: 3, busy: 4, check: 5, destination: 6, config: 7, agent: 8, auth: 9 });
   });
   it('file-system errors on the destination say what to do', () => {
     const full = destinationError(Object.assign(new Error('x'), { code: 'ENOSPC' }), '/mnt/nas');

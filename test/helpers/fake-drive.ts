@@ -1,0 +1,260 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local stand-in for Google's OAuth token endpoint and the Drive v3 calls Lifeboat uses, on
+ * 127.0.0.1 only, speaking the documented protocol: files.create (folders, and uploadType=resumable
+ * with its Location / PUT Content-Range / 308 Range exchange), files.list, files.get (metadata and
+ * alt=media), files.delete, and /token (authorization_code with PKCE, refresh_token). Faults are
+ * switched on per test.
+ */
+export interface DriveFile {
+  id: string;
+  name: string;
+  mimeType: string;
+  parents: string[];
+  content: Buffer;
+  md5: string;
+}
+
+interface Session {
+  id: string;
+  name: string;
+  parents: string[];
+  total: number;
+  data: Buffer[];
+  offset: number;
+}
+
+export interface Faults {
+  /** The next PUT with data stores this many bytes of its body (rounded down to 256 KiB), then the connection drops. */
+  dropAfterBytes?: number;
+  /** Status codes returned to the next PUTs, one each, before any data is taken. */
+  statusBurst?: number[];
+  /** Report this md5Checksum instead of the real one for the next finished upload. */
+  wrongMd5?: boolean;
+  /** Refuse new uploads with storageQuotaExceeded. */
+  quotaExceeded?: boolean;
+}
+
+const QUANTUM = 256 * 1024;
+
+export class FakeDrive {
+  readonly files = new Map<string, DriveFile>();
+  readonly sessions = new Map<string, Session>();
+  readonly faults: Faults = {};
+  readonly validRefreshTokens = new Set(['good-refresh']);
+  readonly stats = { bytesReceived: 0, puts: 0, statusQueries: 0, sessionsOpened: 0, tokenRefreshes: 0, resumedAt: [] as number[] };
+  private readonly accessTokens = new Set<string>();
+  private readonly codes = new Map<string, { challenge: string; redirectUri: string }>();
+  private server: Server | null = null;
+  private seq = 0;
+  url = '';
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500).end(String(err));
+      });
+    });
+    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => this.server?.close(() => r()));
+  }
+
+  filesIn(parentName: string): DriveFile[] {
+    const parent = [...this.files.values()].find((f) => f.name === parentName && f.mimeType.endsWith('folder'));
+    return [...this.files.values()].filter((f) => parent && f.parents.includes(parent.id));
+  }
+
+  private newId(prefix: string): string {
+    return `${prefix}${++this.seq}`;
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  }
+
+  private async body(req: IncomingMessage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const h = req.headers.authorization ?? '';
+    return h.startsWith('Bearer ') && this.accessTokens.has(h.slice(7));
+  }
+
+  private issueAccessToken(): string {
+    const t = `at-${randomBytes(6).toString('hex')}`;
+    this.accessTokens.add(t);
+    return t;
+  }
+
+  private fileJson(f: DriveFile): Record<string, unknown> {
+    return { id: f.id, name: f.name, mimeType: f.mimeType, parents: f.parents, size: String(f.content.length), md5Checksum: f.md5, trashed: false };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const path = url.pathname;
+
+    if (path === '/auth' && req.method === 'GET') {
+      const code = `code-${randomBytes(4).toString('hex')}`;
+      const redirectUri = url.searchParams.get('redirect_uri') ?? '';
+      this.codes.set(code, { challenge: url.searchParams.get('code_challenge') ?? '', redirectUri });
+      const to = new URL(redirectUri);
+      to.searchParams.set('code', code);
+      to.searchParams.set('state', url.searchParams.get('state') ?? '');
+      res.writeHead(302, { location: to.toString() }).end();
+      return;
+    }
+    if (path === '/token' && req.method === 'POST') {
+      const form = new URLSearchParams((await this.body(req)).toString());
+      if (form.get('grant_type') === 'authorization_code') {
+        const entry = this.codes.get(form.get('code') ?? '');
+        const verifier = form.get('code_verifier') ?? '';
+        const challenge = createHash('sha256').update(verifier).digest('base64url');
+        if (!entry || entry.challenge !== challenge || entry.redirectUri !== form.get('redirect_uri')) {
+          return this.json(res, 400, { error: 'invalid_grant', error_description: 'Bad code, verifier or redirect_uri.' });
+        }
+        this.codes.delete(form.get('code') ?? '');
+        return this.json(res, 200, { access_token: this.issueAccessToken(), refresh_token: 'good-refresh', expires_in: 3599, token_type: 'Bearer', scope: 'https://www.googleapis.com/auth/drive.file' });
+      }
+      if (form.get('grant_type') === 'refresh_token') {
+        this.stats.tokenRefreshes++;
+        if (!this.validRefreshTokens.has(form.get('refresh_token') ?? '')) {
+          return this.json(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+        }
+        return this.json(res, 200, { access_token: this.issueAccessToken(), expires_in: 3599, token_type: 'Bearer' });
+      }
+      return this.json(res, 400, { error: 'unsupported_grant_type' });
+    }
+
+    if (!this.authorized(req)) return this.json(res, 401, { error: { code: 401, message: 'Invalid Credentials' } });
+
+    if (path === '/upload/drive/v3/files' && req.method === 'POST' && url.searchParams.get('uploadType') === 'resumable') {
+      const meta = JSON.parse((await this.body(req)).toString() || '{}') as { name: string; parents?: string[] };
+      if (this.faults.quotaExceeded) {
+        return this.json(res, 403, { error: { code: 403, message: "The user's Drive storage quota has been exceeded.", errors: [{ domain: 'usageLimits', reason: 'storageQuotaExceeded', message: "The user's Drive storage quota has been exceeded." }] } });
+      }
+      const s: Session = { id: this.newId('up'), name: meta.name, parents: meta.parents ?? ['root'], total: Number(req.headers['x-upload-content-length'] ?? 0), data: [], offset: 0 };
+      this.sessions.set(s.id, s);
+      this.stats.sessionsOpened++;
+      res.writeHead(200, { location: `${this.url}/upload/drive/v3/files?uploadType=resumable&upload_id=${s.id}` }).end();
+      return;
+    }
+    if (path === '/upload/drive/v3/files' && req.method === 'PUT') {
+      const s = this.sessions.get(url.searchParams.get('upload_id') ?? '');
+      if (!s) return this.json(res, 404, { error: { code: 404, message: 'No such upload session.' } });
+      const range = String(req.headers['content-range'] ?? '');
+      const rangeHeader = (): Record<string, string> => (s.offset > 0 ? { range: `bytes=0-${s.offset - 1}` } : {});
+      if (range.startsWith('bytes */')) {
+        this.stats.statusQueries++;
+        await this.body(req);
+        if (s.offset === s.total) return this.finish(s, res);
+        res.writeHead(308, rangeHeader()).end();
+        return;
+      }
+      this.stats.puts++;
+      const burst = this.faults.statusBurst?.shift();
+      if (burst) {
+        await this.body(req).catch(() => {});
+        return this.json(res, burst, { error: { code: burst, message: burst === 429 ? 'Rate Limit Exceeded' : 'Backend Error' } });
+      }
+      const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(range);
+      if (!m) return this.json(res, 400, { error: { code: 400, message: `Bad Content-Range ${range}` } });
+      const start = Number(m[1]);
+      if (start !== s.offset) {
+        await this.body(req).catch(() => {});
+        res.writeHead(308, rangeHeader()).end();
+        return;
+      }
+      if (s.offset > 0 && this.stats.resumedAt.at(-1) !== s.offset) this.stats.resumedAt.push(s.offset);
+      if (this.faults.dropAfterBytes !== undefined) {
+        const keep = Math.floor(this.faults.dropAfterBytes / QUANTUM) * QUANTUM;
+        this.faults.dropAfterBytes = undefined;
+        let got = 0;
+        const kept: Buffer[] = [];
+        await new Promise<void>((resolve) => {
+          req.on('data', (c: Buffer) => {
+            if (got >= keep) return;
+            const take = c.subarray(0, Math.min(c.length, keep - got));
+            kept.push(take);
+            got += take.length;
+            this.stats.bytesReceived += take.length;
+            if (got >= keep) {
+              s.data.push(Buffer.concat(kept));
+              s.offset += got;
+              req.socket.destroy();
+              resolve();
+            }
+          });
+          req.on('end', () => {
+            // The body was shorter than the drop point: take it whole, as a normal chunk.
+            s.data.push(Buffer.concat(kept));
+            s.offset += got;
+            res.writeHead(308, rangeHeader()).end();
+            resolve();
+          });
+        });
+        return;
+      }
+      const data = await this.body(req);
+      this.stats.bytesReceived += data.length;
+      s.data.push(data);
+      s.offset += data.length;
+      if (s.offset >= s.total) return this.finish(s, res);
+      res.writeHead(308, rangeHeader()).end();
+      return;
+    }
+
+    if (path === '/drive/v3/files' && req.method === 'GET') {
+      const q = url.searchParams.get('q') ?? '';
+      const name = /name = '((?:[^'\\]|\\.)*)'/.exec(q)?.[1];
+      const parent = /'([^']+)' in parents/.exec(q)?.[1];
+      const folderOnly = q.includes("mimeType = 'application/vnd.google-apps.folder'");
+      const files = [...this.files.values()].filter((f) => (!name || f.name === name) && (!parent || f.parents.includes(parent)) && (!folderOnly || f.mimeType.endsWith('folder')));
+      return this.json(res, 200, { files: files.map((f) => this.fileJson(f)) });
+    }
+    if (path === '/drive/v3/files' && req.method === 'POST') {
+      const meta = JSON.parse((await this.body(req)).toString()) as { name: string; mimeType?: string; parents?: string[] };
+      const f: DriveFile = { id: this.newId('f'), name: meta.name, mimeType: meta.mimeType ?? 'application/octet-stream', parents: meta.parents ?? ['root'], content: Buffer.alloc(0), md5: '' };
+      this.files.set(f.id, f);
+      return this.json(res, 200, this.fileJson(f));
+    }
+    const idMatch = /^\/drive\/v3\/files\/([^/]+)$/.exec(path);
+    if (idMatch) {
+      const f = this.files.get(decodeURIComponent(idMatch[1] ?? ''));
+      if (!f) return this.json(res, 404, { error: { code: 404, message: 'File not found.' } });
+      if (req.method === 'DELETE') {
+        this.files.delete(f.id);
+        res.writeHead(204).end();
+        return;
+      }
+      if (url.searchParams.get('alt') === 'media') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(f.content);
+        return;
+      }
+      return this.json(res, 200, this.fileJson(f));
+    }
+    this.json(res, 404, { error: { code: 404, message: `Not implemented: ${req.method} ${path}` } });
+  }
+
+  private finish(s: Session, res: ServerResponse): void {
+    const content = Buffer.concat(s.data);
+    const md5 = this.faults.wrongMd5 ? '0'.repeat(32) : createHash('md5').update(content).digest('hex');
+    this.faults.wrongMd5 = false;
+    const f: DriveFile = { id: this.newId('f'), name: s.name, mimeType: 'application/octet-stream', parents: s.parents, content, md5 };
+    this.files.set(f.id, f);
+    this.sessions.delete(s.id);
+    this.json(res, 200, this.fileJson(f));
+  }
+}
