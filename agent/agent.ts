@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:net';
 import type { Job } from './config/job.js';
 import { ConfigStore, type LoadedConfig } from './config/store.js';
-import type { BackupOptions, BackupResult } from './engine/backup-options.js';
+import type { BackupOptions, BackupProgress, BackupResult } from './engine/backup-options.js';
 import { agentEndpoint } from './ipc/endpoint.js';
 import type { Reply, Request } from './ipc/protocol.js';
 import { listenSingleInstance } from './ipc/server.js';
@@ -51,6 +51,8 @@ export class Agent {
   private readonly attempts = new Map<string, number>();
   private readonly waiters = new Map<string, Array<(e: RunEvent) => void>>();
   private readonly listeners: Array<(e: RunEvent) => void> = [];
+  private readonly progressListeners: Array<(jobId: string, p: BackupProgress) => void> = [];
+  private readonly reloadListeners: Array<() => void> = [];
   private startedAt = 0;
   private lastProblem: string | null = null;
 
@@ -91,6 +93,16 @@ export class Agent {
     this.listeners.push(listener);
   }
 
+  /** Progress of the running backup, for the tray; listeners must be cheap (called often). */
+  onProgress(listener: (jobId: string, p: BackupProgress) => void): void {
+    this.progressListeners.push(listener);
+  }
+
+  /** After the config was read again (a `job` command, a hand edit, the tray). */
+  onReload(listener: () => void): void {
+    this.reloadListeners.push(listener);
+  }
+
   jobs(): Job[] {
     return this.config.jobs;
   }
@@ -108,6 +120,7 @@ export class Agent {
     this.reportConfigProblem();
     this.scheduler.setJobs(this.config.jobs);
     this.o.log.info({ event: 'reload', jobs: this.config.jobs.map((j) => j.id) }, 'config reloaded');
+    for (const l of this.reloadListeners) l();
   }
 
   status(): StatusReport {
@@ -134,10 +147,13 @@ export class Agent {
   private async execute(req: RunRequest): Promise<void> {
     const job = this.config.jobs.find((j) => j.id === req.jobId);
     if (!job) return;
-    const outcome = await runPipeline(job, req.trigger, req.scheduledFor, { home: this.o.home, history: this.history, now: () => this.clock.now(), backup: this.o.backup });
+    const copies = this.o.backup ? undefined : { home: this.o.home, settings: this.config.settings, history: this.history, now: () => this.clock.now() };
+    const outcome = await runPipeline(job, req.trigger, req.scheduledFor, { home: this.o.home, history: this.history, now: () => this.clock.now(), backup: this.o.backup, copies,
+      onProgress: this.progressListeners.length > 0 ? (p) => { for (const l of this.progressListeners) l(job.id, p); } : undefined });
     if (outcome.ok) {
       this.attempts.delete(job.id);
       this.o.log.info({ event: 'run', jobId: job.id, trigger: req.trigger, ok: true, file: outcome.result.file, bytes: outcome.result.bytes, durationMs: outcome.result.durationMs }, `backup of ${job.id} OK`);
+      for (const w of outcome.warnings) this.o.log.warn({ event: 'run-warning', jobId: job.id, warning: w }, w);
     } else {
       this.o.log.error({ event: 'run', jobId: job.id, trigger: req.trigger, ok: false, kind: outcome.error.kind, reason: outcome.error.toLine() }, `backup of ${job.id} failed`);
       this.scheduleRetry(job, outcome);

@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './commands/agent-commands.js';
 import { registerBackup } from './commands/backup.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDrive } from './commands/drive.js';
+import { registerPassphrase } from './commands/passphrase.js';
+import { registerPrune } from './commands/prune.js';
 import { registerJob } from './commands/job.js';
 import { registerRestore } from './commands/restore.js';
 import { registerVerify } from './commands/verify.js';
@@ -22,6 +25,9 @@ registerRestore(program);
 registerDemo(program);
 registerJob(program);
 registerAgentCommands(program);
+registerPrune(program);
+registerDrive(program);
+registerPassphrase(program);
 
 function harden(cmd: Command, path: string): void {
   for (const sub of cmd.commands) {

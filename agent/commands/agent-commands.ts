@@ -57,6 +57,8 @@ function statusLines(r: StatusReport): string[] {
     if (j.lastFailure) lines.push(`  last failure: ${j.lastFailure.at}: ${j.lastFailure.reason ?? ''}`);
     lines.push(`  next run: ${j.nextRun ?? (j.state === 'paused' ? 'paused' : 'none')}   schedule: ${j.schedule}`);
     lines.push(`  success rate (30 days): ${j.successRate.total ? `${Math.round((100 * j.successRate.success) / j.successRate.total)}% (${j.successRate.success}/${j.successRate.total})` : 'no runs yet'}`);
+    if (j.pendingUploads) lines.push(`  copies waiting to be retried: ${j.pendingUploads}`);
+    for (const w of j.warnings) lines.push(`  warning: ${w}`);
   }
   return lines;
 }
@@ -99,6 +101,7 @@ export function registerAgentCommands(program: Command): void {
         }
         agent.onRun((e) => {
           if (e.outcome.ok) say(`${new Date().toLocaleTimeString()} ${e.jobId} (${e.trigger}): backup OK, ${formatBytes(e.outcome.result.bytes)} → ${e.outcome.result.file}`);
+          if (e.outcome.ok) for (const w of e.outcome.warnings) say(`  warning: ${w}`);
           else say(`${new Date().toLocaleTimeString()} ${e.jobId} (${e.trigger}): FAILED: ${e.outcome.error.toLine()}`);
         });
         let stopping = false;

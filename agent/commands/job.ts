@@ -1,11 +1,12 @@
 import { isAbsolute } from 'node:path';
 import { Option, type Command } from 'commander';
-import { DEFAULT_JOB_FIELDS, type Job } from '../config/job.js';
+import { DEFAULT_JOB_FIELDS, type Destination, type Job } from '../config/job.js';
 import { lifeboatHome } from '../config/paths.js';
 import { ConfigStore } from '../config/store.js';
 import { LifeboatError } from '../engine/errors.js';
 import type { CheckLevel } from '../engine/integrity.js';
 import { checkSourceFile } from '../engine/source-check.js';
+import { describeDestination } from '../destinations/registry.js';
 import { parseSchedule } from '../schedule/cron.js';
 import { tellAgent } from './agent-link.js';
 import { printJson, reportError, say } from './output.js';
@@ -23,6 +24,20 @@ interface JobFlags {
   quiet?: number;
   maxWait?: number;
   json?: boolean;
+  copyTo?: string[];
+  drive?: boolean;
+  gzipCopies?: boolean;
+  encryptCopies?: boolean;
+  copies?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** The copies after the local folder: other folders (a second disk, a NAS) and Google Drive. */
+function copyDestinations(f: JobFlags): Destination[] {
+  const opts = { ...(f.gzipCopies ? { gzip: true } : {}), ...(f.encryptCopies ? { encrypt: true } : {}) };
+  const folders: Destination[] = (f.copyTo ?? []).map((p) => ({ kind: 'folder', path: absolute(p, 'copy folder', EXAMPLE_DEST), ...opts }));
+  return f.drive ? [...folders, { kind: 'gdrive', ...opts }] : folders;
 }
 
 function absolute(path: string, what: string, example: string): string {
@@ -72,7 +87,7 @@ export function pauseEnd(text: string, now: Date): Date {
 
 function describe(job: Job): string {
   const paused = !job.enabled ? ' [paused]' : job.pausedUntil && Date.parse(job.pausedUntil) > Date.now() ? ` [paused until ${job.pausedUntil}]` : '';
-  return `${job.id}  ${job.name}${paused}\n    database: ${job.db}\n    schedule: ${job.schedule.label ?? job.schedule.cron}${job.schedule.timezone ? ` (${job.schedule.timezone})` : ''}\n    backups:  ${job.destinations.map((d) => d.path).join(', ')}`;
+  return `${job.id}  ${job.name}${paused}\n    database: ${job.db}\n    schedule: ${job.schedule.label ?? job.schedule.cron}${job.schedule.timezone ? ` (${job.schedule.timezone})` : ''}\n    backups:  ${job.destinations.map(describeDestination).join(', ')}`;
 }
 
 export function registerJob(program: Command): void {
@@ -95,6 +110,10 @@ export function registerJob(program: Command): void {
     .option('--gzip', 'store backups gzip-compressed')
     .option('--quiet <seconds>', 'quiet period before copying', parseSeconds, DEFAULT_JOB_FIELDS.quietSeconds)
     .option('--max-wait <seconds>', 'longest wait for a quiet moment', parseSeconds, DEFAULT_JOB_FIELDS.maxWaitSeconds)
+    .option('--copy-to <dir>', 'also copy each backup to this folder (a second disk, a NAS share); repeatable', collect)
+    .option('--drive', 'also copy each backup to Google Drive (after `lifeboat drive setup` and `login`)')
+    .option('--gzip-copies', 'compress the copies')
+    .option('--encrypt-copies', 'encrypt the copies (AES-256-GCM; set the passphrase with `lifeboat passphrase set`)')
     .option('--json', 'print the new job as JSON')
     .action((f: Required<Pick<JobFlags, 'name' | 'db' | 'schedule' | 'dest'>> & JobFlags) => run(f.json, async () => {
       const schedule = parseSchedule(f.schedule, f.timezone);
@@ -108,7 +127,7 @@ export function registerJob(program: Command): void {
         name: f.name,
         db,
         schedule: { ...schedule, ...(f.timezone ? { timezone: f.timezone } : {}) },
-        destinations: [{ kind: 'folder', path: dest }],
+        destinations: [{ kind: 'folder', path: dest }, ...copyDestinations(f)],
         check: f.check ?? DEFAULT_JOB_FIELDS.check,
         gzip: Boolean(f.gzip),
         quietSeconds: f.quiet ?? DEFAULT_JOB_FIELDS.quietSeconds,
@@ -148,6 +167,11 @@ export function registerJob(program: Command): void {
     .addOption(new Option('--no-gzip', 'store backups uncompressed'))
     .option('--quiet <seconds>', 'quiet period before copying', parseSeconds)
     .option('--max-wait <seconds>', 'longest wait for a quiet moment', parseSeconds)
+    .option('--copy-to <dir>', 'replace the copy destinations with this folder; repeatable (with --drive too)', collect)
+    .option('--drive', 'copy to Google Drive (replaces the copy destinations, with any --copy-to)')
+    .option('--gzip-copies', 'compress the copies')
+    .option('--encrypt-copies', 'encrypt the copies')
+    .option('--no-copies', 'keep backups in the local folder only')
     .option('--json', 'print the changed job as JSON')
     .action((id: string, f: JobFlags) => run(f.json, async () => {
       const db = f.db ? await checkedDb(f.db) : undefined;
@@ -162,7 +186,9 @@ export function registerJob(program: Command): void {
         }
         if (f.name) j.name = f.name;
         if (db) j.db = db;
-        if (dest) j.destinations[0] = { kind: 'folder', path: dest };
+        if (dest) j.destinations[0] = { ...j.destinations[0], kind: 'folder', path: dest };
+        if (f.copies === false) j.destinations = [j.destinations[0]];
+        else if (f.copyTo || f.drive) j.destinations = [j.destinations[0], ...copyDestinations(f)];
         if (f.check) j.check = f.check;
         if (f.gzip !== undefined) j.gzip = f.gzip;
         if (f.quiet !== undefined) j.quietSeconds = f.quiet;

@@ -9,10 +9,11 @@ export function registerRestore(program: Command): void {
     .requiredOption('--from <file>', 'the backup file to restore')
     .requiredOption('--to <path>', 'the database path to restore to')
     .option('--force', 'restore even if the database seems to be in use (old files are still kept)')
+    .option('--passphrase-file <path>', 'for an encrypted copy (.enc): a file holding the passphrase (or set LIFEBOAT_PASSPHRASE)')
     .option('--json', 'print one JSON object with the result on stdout')
-    .action(async (flags: { from: string; to: string; force?: boolean; json?: boolean }) => {
+    .action(async (flags: { from: string; to: string; force?: boolean; json?: boolean; passphraseFile?: string }) => {
       try {
-        const r = await restoreBackup({ from: flags.from, to: flags.to, force: Boolean(flags.force) });
+        const r = await restoreBackup({ from: flags.from, to: flags.to, force: Boolean(flags.force), passphraseFile: flags.passphraseFile });
         if (flags.json) {
           const { verify, ...rest } = r;
           printJson({ ok: true, ...rest, sha256: verify.manifest.db.sha256, snapshotAt: verify.manifest.snapshotAt });

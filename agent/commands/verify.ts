@@ -13,9 +13,10 @@ export function registerVerify(program: Command): void {
     .argument('<file>', 'the backup file (its .manifest.json must be beside it)')
     .option('--json', 'print one JSON object with the result on stdout')
     .option('--check <level>', 'quick, full (integrity_check) or none (checksum only)', parseCheck, 'quick')
-    .action(async (file: string, flags: { json?: boolean; check: CheckLevel }) => {
+    .option('--passphrase-file <path>', 'for an encrypted copy (.enc): a file holding the passphrase (or set LIFEBOAT_PASSPHRASE)')
+    .action(async (file: string, flags: { json?: boolean; check: CheckLevel; passphraseFile?: string }) => {
       try {
-        const r = await verifyBackup(file, flags.check);
+        const r = await verifyBackup(file, flags.check, { passphraseFile: flags.passphraseFile });
         const { manifest, ...rest } = r;
         if (flags.json) printJson({ ...rest, snapshotAt: manifest.snapshotAt, source: manifest.source.path });
         if (r.ok) {

@@ -14,8 +14,8 @@ export interface Job {
     /** The preset the person typed ("daily at 23:00"), for display. */
     label?: string;
   };
-  /** Where backups go; the first is the local backup folder and always exists. */
-  destinations: Destination[];
+  /** Where backups go: first the local backup folder (where the backup is made), then copies. */
+  destinations: [FolderDestinationConfig, ...Destination[]];
   retention: Retention;
   check: CheckLevel;
   gzip: boolean;
@@ -31,10 +31,19 @@ export interface Job {
   createdAt: string;
 }
 
-export interface Destination {
-  kind: 'folder';
-  path: string;
+/** How a copy is stored at a destination other than the local backup folder. */
+export interface CopyOptions {
+  /** Compress the copy (when the local backup is not compressed already). */
+  gzip?: boolean;
+  /** Encrypt the copy with AES-256-GCM (passphrase from LIFEBOAT_PASSPHRASE or LIFEBOAT_HOME/passphrase). */
+  encrypt?: boolean;
+  /** Retention here, when it differs from the job's. */
+  retention?: Retention;
 }
+
+export type FolderDestinationConfig = { kind: 'folder'; path: string } & CopyOptions;
+export type DriveDestinationConfig = { kind: 'gdrive' } & CopyOptions;
+export type Destination = FolderDestinationConfig | DriveDestinationConfig;
 
 export interface Retention {
   keepLast: number;
@@ -48,6 +57,8 @@ export interface Settings {
   /** Delay of catch-up runs after login or wake, so the desktop settles first. */
   catchUpDelaySeconds: number;
   notifyOnSuccess: boolean;
+  /** The Google OAuth client and endpoints (see `lifeboat drive setup`). */
+  drive?: { clientId: string; clientSecret: string; apiRootUrl?: string; tokenUrl?: string; authUrl?: string };
 }
 
 export const DEFAULT_SETTINGS: Settings = { catchUpDelaySeconds: 60, notifyOnSuccess: false };

@@ -5,6 +5,13 @@
 const nonNegative = { type: 'number', minimum: 0 };
 const count = { type: 'integer', minimum: 0, maximum: 1000 };
 
+const RETENTION_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keepLast', 'daily', 'weekly', 'monthly', 'maxAgeDays'],
+  properties: { keepLast: count, daily: count, weekly: count, monthly: count, maxAgeDays: { type: ['number', 'null'], minimum: 1 } },
+};
+
 export const JOB_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -22,19 +29,24 @@ export const JOB_SCHEMA = {
     destinations: {
       type: 'array',
       minItems: 1,
+      // The first destination is the local folder the backup is made in.
+      prefixItems: [{ properties: { kind: { const: 'folder' } }, required: ['path'] }],
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['kind', 'path'],
-        properties: { kind: { const: 'folder' }, path: { type: 'string', minLength: 1 } },
+        required: ['kind'],
+        properties: {
+          kind: { enum: ['folder', 'gdrive'] },
+          path: { type: 'string', minLength: 1 },
+          gzip: { type: 'boolean' },
+          encrypt: { type: 'boolean' },
+          retention: RETENTION_SCHEMA,
+        },
+        if: { properties: { kind: { const: 'folder' } } },
+        then: { required: ['path'] },
       },
     },
-    retention: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['keepLast', 'daily', 'weekly', 'monthly', 'maxAgeDays'],
-      properties: { keepLast: count, daily: count, weekly: count, monthly: count, maxAgeDays: { type: ['number', 'null'], minimum: 1 } },
-    },
+    retention: RETENTION_SCHEMA,
     check: { enum: ['quick', 'full', 'none'] },
     gzip: { type: 'boolean' },
     quietSeconds: nonNegative,
@@ -65,6 +77,18 @@ export const CONFIG_SCHEMA = {
     properties: {
       catchUpDelaySeconds: nonNegative,
       notifyOnSuccess: { type: 'boolean' },
+      drive: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['clientId', 'clientSecret'],
+        properties: {
+          clientId: { type: 'string', minLength: 1 },
+          clientSecret: { type: 'string' },
+          apiRootUrl: { type: 'string' },
+          tokenUrl: { type: 'string' },
+          authUrl: { type: 'string' },
+        },
+      },
     },
     default: {},
   },

@@ -21,6 +21,8 @@ export interface Manifest {
   bytes: number;
   sha256: string;
   compression: 'none' | 'gzip';
+  /** Copies at other destinations may be encrypted; the local backup never is. */
+  encryption?: 'none' | 'aes-256-gcm';
   /** The database itself, uncompressed. */
   db: { bytes: number; sha256: string };
   check: { level: CheckLevel; ok: boolean; durationMs: number };

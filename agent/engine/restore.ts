@@ -3,15 +3,16 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { timestampForName } from './backup-name.js';
 import { LifeboatError, destinationError, errnoCode } from './errors.js';
 import { fileExists, fsyncDir, fsyncPath, tempName, writeFully } from './file-ops.js';
-import { gunzipFile } from './gzip.js';
 import { inUseReasons } from './in-use.js';
 import { setFileFormat } from './sqlite-header.js';
-import { verifyBackup, type VerifyResult } from './verify-backup.js';
+import { plainDatabase, verifyBackup, type VerifyResult } from './verify-backup.js';
 
 export interface RestoreOptions {
   from: string;
   to: string;
   force: boolean;
+  /** For encrypted copies. */
+  passphraseFile?: string;
 }
 
 export interface RestoreResult {
@@ -36,7 +37,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const from = resolve(options.from);
   const to = resolve(options.to);
   const dir = dirname(to);
-  const verify = await verifyBackup(from, 'quick');
+  const verify = await verifyBackup(from, 'quick', { passphraseFile: options.passphraseFile });
   if (!verify.ok) {
     throw new LifeboatError('check', `The backup ${from} failed verification: ${verify.problems[0] ?? 'unknown problem'}.`,
       'Nothing was restored. Pick an earlier backup (lifeboat verify FILE checks one).');
@@ -62,8 +63,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
 
   const tmp = join(dir, tempName(basename(to)));
   try {
-    if (verify.manifest.compression === 'gzip') await gunzipFile(from, tmp);
-    else await copyFile(from, tmp);
+    const plain = await plainDatabase(from, verify.manifest, { passphraseFile: options.passphraseFile });
+    try {
+      await copyFile(plain.path, tmp);
+    } finally {
+      await plain.cleanup();
+    }
     const journalMode = verify.manifest.source.journalMode;
     if (journalMode === 'wal') {
       const fh = await open(tmp, 'r+');

@@ -6,6 +6,9 @@ import { sha256File, tempName } from './file-ops.js';
 import { gunzipFile } from './gzip.js';
 import { checkDatabase, type CheckLevel } from './integrity.js';
 import { readManifest, type Manifest } from './manifest.js';
+import { decryptFile } from './crypto.js';
+import { readPassphrase } from '../config/passphrase.js';
+import { lifeboatHome } from '../config/paths.js';
 import { checkSourceFile } from './source-check.js';
 
 export interface VerifyResult {
@@ -19,11 +22,47 @@ export interface VerifyResult {
   manifest: Manifest;
 }
 
+export interface PlainOptions {
+  /** Needed for encrypted copies: where the passphrase comes from (see config/passphrase.ts). */
+  home?: string;
+  passphraseFile?: string;
+}
+
+/**
+ * The database inside a stored backup, as a plain file: decrypted and decompressed into the
+ * temp folder when needed (the backup folder may be a read-only share). Call cleanup() after.
+ */
+export async function plainDatabase(path: string, manifest: Manifest, opts: PlainOptions): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const temps: string[] = [];
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(temps.map((t) => rm(t, { force: true })));
+  };
+  try {
+    let current = path;
+    if (manifest.encryption === 'aes-256-gcm') {
+      const out = join(tmpdir(), tempName(basename(path, '.enc')));
+      temps.push(out);
+      await decryptFile(current, out, readPassphrase(opts.home ?? lifeboatHome(), opts.passphraseFile));
+      current = out;
+    }
+    if (manifest.compression === 'gzip') {
+      const out = join(tmpdir(), tempName(basename(path).replace(/\.gz(\.enc)?$/, '')));
+      temps.push(out);
+      await gunzipFile(current, out);
+      current = out;
+    }
+    return { path: current, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
 /**
  * Re-checks a backup against what was recorded when it was made: the file's size and SHA-256,
  * then (decompressed when gzip) SQLite's own check. A backup that passes is what was made.
  */
-export async function verifyBackup(file: string, level: CheckLevel): Promise<VerifyResult> {
+export async function verifyBackup(file: string, level: CheckLevel, opts: PlainOptions = {}): Promise<VerifyResult> {
   const path = resolve(file);
   const manifest = await readManifest(path);
   const problems: string[] = [];
@@ -35,22 +74,14 @@ export async function verifyBackup(file: string, level: CheckLevel): Promise<Ver
 
   let check = { level, ok: problems.length === 0, durationMs: 0 };
   if (problems.length === 0 && level !== 'none') {
-    let dbPath = path;
-    let temp: string | undefined;
+    const plain = await plainDatabase(path, manifest, opts);
     try {
-      if (manifest.compression === 'gzip') {
-        // The backup folder may be read-only (a mounted share): decompress to the temp folder.
-        temp = join(tmpdir(), tempName(basename(path, '.gz')));
-        await gunzipFile(path, temp);
-        dbPath = temp;
-      } else {
-        await checkSourceFile(path, 'Backup');
-      }
-      const r = checkDatabase(dbPath, level);
+      if (plain.path === path) await checkSourceFile(path, 'Backup');
+      const r = checkDatabase(plain.path, level);
       check = { level, ok: r.ok, durationMs: Math.round(r.durationMs) };
       if (!r.ok) problems.push(`SQLite ${level} check failed: ${r.problems.join('; ')}`);
     } finally {
-      if (temp) await rm(temp, { force: true });
+      await plain.cleanup();
     }
   }
   return { file: path, ok: problems.length === 0, problems, sha256: digest.sha256, bytes: digest.bytes, check, manifest };

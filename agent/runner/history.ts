@@ -21,6 +21,8 @@ export interface RunRecord {
   sha256: string | null;
   check: string | null;
   durationMs: number | null;
+  /** Copies or pruning that failed in a run whose local backup succeeded. */
+  warnings: string[];
 }
 
 interface Row {
@@ -39,6 +41,7 @@ interface Row {
   sha256: string | null;
   check_result: string | null;
   duration_ms: number | null;
+  warnings?: string | null;
 }
 
 const SCHEMA = `
@@ -60,7 +63,26 @@ CREATE TABLE IF NOT EXISTS runs (
   duration_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_job_started ON runs (job_id, started_at);
+CREATE TABLE IF NOT EXISTS uploads (
+  job_id TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  file TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, destination, file)
+);
 `;
+
+export interface PendingUpload {
+  jobId: string;
+  destination: string;
+  /** Local backup file (full path) still to be copied. */
+  file: string;
+  attempts: number;
+  lastError: string | null;
+}
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -69,7 +91,7 @@ function toRecord(r: Row): RunRecord {
     id: r.id, jobId: r.job_id, db: r.db, trigger: r.trigger, scheduledFor: iso(r.scheduled_for),
     startedAt: new Date(r.started_at).toISOString(), endedAt: iso(r.ended_at), outcome: r.outcome,
     reason: r.reason, errorKind: r.error_kind, file: r.file, bytes: r.bytes, sha256: r.sha256,
-    check: r.check_result, durationMs: r.duration_ms,
+    check: r.check_result, durationMs: r.duration_ms, warnings: r.warnings ? (JSON.parse(r.warnings) as string[]) : [],
   };
 }
 
@@ -87,7 +109,34 @@ export class History {
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.exec(SCHEMA);
+      // Added after 0.1.0: warnings of a run that succeeded locally but not everywhere.
+      const cols = (this.db.pragma('table_info(runs)') as Array<{ name: string }>).map((c) => c.name);
+      if (!cols.includes('warnings')) this.db.exec('ALTER TABLE runs ADD COLUMN warnings TEXT');
     }
+  }
+
+  /** A copy that failed: kept as pending so the next run retries it without a new snapshot. */
+  uploadFailed(jobId: string, destination: string, file: string, error: string, now: number): void {
+    this.db.prepare(`INSERT INTO uploads (job_id, destination, file, state, attempts, last_error, updated_at) VALUES (?, ?, ?, 'pending', 1, ?, ?)
+      ON CONFLICT (job_id, destination, file) DO UPDATE SET state = 'pending', attempts = attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at`)
+      .run(jobId, destination, file, error, now);
+  }
+
+  uploadDone(jobId: string, destination: string, file: string, now: number): void {
+    this.db.prepare(`INSERT INTO uploads (job_id, destination, file, state, attempts, updated_at) VALUES (?, ?, ?, 'done', 1, ?)
+      ON CONFLICT (job_id, destination, file) DO UPDATE SET state = 'done', last_error = NULL, updated_at = excluded.updated_at`)
+      .run(jobId, destination, file, now);
+  }
+
+  pendingUploads(jobId: string): PendingUpload[] {
+    const rows = this.db.prepare("SELECT job_id, destination, file, attempts, last_error FROM uploads WHERE job_id = ? AND state = 'pending' ORDER BY updated_at")
+      .all(jobId) as Array<{ job_id: string; destination: string; file: string; attempts: number; last_error: string | null }>;
+    return rows.map((r) => ({ jobId: r.job_id, destination: r.destination, file: r.file, attempts: r.attempts, lastError: r.last_error }));
+  }
+
+  /** A pending upload whose local file is gone (pruned by hand, disk replaced) cannot be retried. */
+  dropUpload(jobId: string, destination: string, file: string): void {
+    this.db.prepare('DELETE FROM uploads WHERE job_id = ? AND destination = ? AND file = ?').run(jobId, destination, file);
   }
 
   start(run: { jobId: string | null; db: string; trigger: Trigger; scheduledFor: number | null; startedAt: number }): number {
@@ -96,9 +145,10 @@ export class History {
     return Number(r.lastInsertRowid);
   }
 
-  finish(id: number, end: { endedAt: number; outcome: 'success' | 'failure'; reason?: string | null; errorKind?: string | null; file?: string | null; bytes?: number | null; sha256?: string | null; check?: string | null; durationMs?: number | null }): void {
-    this.db.prepare(`UPDATE runs SET ended_at = ?, outcome = ?, reason = ?, error_kind = ?, file = ?, bytes = ?, sha256 = ?, check_result = ?, duration_ms = ? WHERE id = ?`)
-      .run(end.endedAt, end.outcome, end.reason ?? null, end.errorKind ?? null, end.file ?? null, end.bytes ?? null, end.sha256 ?? null, end.check ?? null, end.durationMs ?? null, id);
+  finish(id: number, end: { endedAt: number; outcome: 'success' | 'failure'; reason?: string | null; errorKind?: string | null; file?: string | null; bytes?: number | null; sha256?: string | null; check?: string | null; durationMs?: number | null; warnings?: string[] }): void {
+    this.db.prepare(`UPDATE runs SET ended_at = ?, outcome = ?, reason = ?, error_kind = ?, file = ?, bytes = ?, sha256 = ?, check_result = ?, duration_ms = ?, warnings = ? WHERE id = ?`)
+      .run(end.endedAt, end.outcome, end.reason ?? null, end.errorKind ?? null, end.file ?? null, end.bytes ?? null, end.sha256 ?? null, end.check ?? null, end.durationMs ?? null,
+        end.warnings?.length ? JSON.stringify(end.warnings) : null, id);
   }
 
   /** Runs a crash left as "running" (only called by the agent that holds the instance lock). */

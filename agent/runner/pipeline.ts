@@ -1,8 +1,9 @@
 import type { Job } from '../config/job.js';
-import type { BackupOptions, BackupResult } from '../engine/backup-options.js';
+import type { BackupOptions, BackupProgress, BackupResult } from '../engine/backup-options.js';
 import { LifeboatError } from '../engine/errors.js';
 import { runBackup } from '../engine/run-backup.js';
 import type { Trigger } from '../schedule/scheduler.js';
+import { copyToDestinations, pruneJob, type CopyContext } from './copies.js';
 import { lockDatabase } from './db-lock.js';
 import type { History } from './history.js';
 
@@ -21,13 +22,26 @@ export function backupOptionsFor(job: Job): BackupOptions {
   };
 }
 
-export type RunOutcome = { ok: true; runId: number; result: BackupResult } | { ok: false; runId: number; error: LifeboatError };
+export type RunOutcome = { ok: true; runId: number; result: BackupResult; warnings: string[] } | { ok: false; runId: number; error: LifeboatError };
+
+/** Copies to the other destinations, then retention everywhere; both only ever produce warnings. */
+async function storeAndPrune(job: Job, file: string, ctx: CopyContext): Promise<string[]> {
+  const warnings = await copyToDestinations(job, file, ctx);
+  for (const r of await pruneJob(job, ctx, { dryRun: false })) {
+    if (r.error) warnings.push(`Pruning ${r.destination} failed: ${r.error}`);
+  }
+  return warnings;
+}
 
 export interface PipelineDeps {
   home: string;
   history: History;
   now: () => number;
   backup?: (o: BackupOptions) => Promise<BackupResult>;
+  /** Off-site copies and retention (absent: local backup only, as in tests of scheduling). */
+  copies?: CopyContext;
+  /** Progress of the running backup (the tray's tooltip). */
+  onProgress?: (p: BackupProgress) => void;
 }
 
 /** Kinds of failure that may pass by themselves, so a later retry can succeed. */
@@ -45,12 +59,15 @@ export async function runPipeline(job: Job, trigger: Trigger, scheduledFor: Date
   let release: (() => Promise<void>) | undefined;
   try {
     release = await lockDatabase(deps.home, job.db);
-    const result = await (deps.backup ?? runBackup)(backupOptionsFor(job));
+    const options = backupOptionsFor(job);
+    const result = await (deps.backup ? deps.backup(options) : runBackup(options, deps.onProgress));
+    // The local backup is made and verified: from here on, failures are warnings, not a failed run.
+    const warnings = deps.copies ? await storeAndPrune(job, result.file, deps.copies) : [];
     deps.history.finish(runId, {
       endedAt: deps.now(), outcome: 'success', file: result.file, bytes: result.bytes, sha256: result.sha256,
-      check: `${result.check.level}:${result.check.ok ? 'ok' : 'failed'}`, durationMs: result.durationMs,
+      check: `${result.check.level}:${result.check.ok ? 'ok' : 'failed'}`, durationMs: result.durationMs, warnings,
     });
-    return { ok: true, runId, result };
+    return { ok: true, runId, result, warnings };
   } catch (err) {
     const error = err instanceof LifeboatError ? err : new LifeboatError('internal', `Unexpected error: ${(err as Error).message}`, 'Please report this with the log.');
     deps.history.finish(runId, { endedAt: deps.now(), outcome: 'failure', reason: error.toLine(), errorKind: error.kind, durationMs: deps.now() - startedAt });

@@ -17,6 +17,10 @@ export interface JobStatus {
   nextRun: string | null;
   /** Over the last 30 days. */
   successRate: { success: number; total: number };
+  /** Copies to other destinations that failed and wait for the next run. */
+  pendingUploads: number;
+  /** Warnings of the last good run (copies or pruning that failed). */
+  warnings: string[];
 }
 
 export interface StatusReport {
@@ -26,6 +30,14 @@ export interface StatusReport {
 }
 
 const DAY = 86_400_000;
+
+function pendingCount(history: History | null, jobId: string): number {
+  try {
+    return history?.pendingUploads(jobId).length ?? 0;
+  } catch {
+    return 0; // A history file from before uploads were tracked, opened read-only.
+  }
+}
 
 /** The same report whether the agent builds it live or the CLI reads config and history itself. */
 export function jobStatuses(jobs: Job[], history: History | null, now: number, live?: { running: string | null; queued: string[]; next: Map<string, Date | null> }): JobStatus[] {
@@ -47,6 +59,8 @@ export function jobStatuses(jobs: Job[], history: History | null, now: number, l
       sinceLastSuccessMs: ok ? now - Date.parse(ok.startedAt) : null,
       nextRun: next ? next.toISOString() : null,
       successRate: history ? history.successRate(job.id, now - 30 * DAY) : { success: 0, total: 0 },
+      pendingUploads: pendingCount(history, job.id),
+      warnings: ok?.warnings ?? [],
     };
   });
 }

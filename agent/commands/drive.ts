@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { lifeboatHome } from '../config/paths.js';
+import { ConfigStore } from '../config/store.js';
+import { authorizedClient, driveError, loginFlow } from '../destinations/gdrive/auth.js';
+import { driveSettings } from '../destinations/gdrive/settings.js';
+import { TokenStore } from '../destinations/gdrive/token-store.js';
+import { LifeboatError } from '../engine/errors.js';
+import { printJson, reportError, say } from './output.js';
+
+function settingsOrThrow(): NonNullable<ReturnType<typeof driveSettings>> {
+  const s = driveSettings(process.env, new ConfigStore(lifeboatHome()).load().settings.drive);
+  if (!s) {
+    throw new LifeboatError('config', 'Google Drive is not set up: there is no OAuth client id.',
+      'Create a "Desktop app" OAuth client in Google Cloud console (and publish it, or its tokens expire after 7 days), then run `lifeboat drive setup --client-id ID --client-secret SECRET`.');
+  }
+  return s;
+}
+
+export function registerDrive(program: Command): void {
+  const drive = program.command('drive').description('Connect Lifeboat to Google Drive for off-site copies.');
+
+  drive.command('setup')
+    .description('Store the OAuth client (a "Desktop app" client from Google Cloud console) and, if needed, other endpoints.')
+    .requiredOption('--client-id <id>', 'the OAuth client id')
+    .option('--client-secret <secret>', 'the OAuth client secret', '')
+    .option('--api-url <url>', 'Drive API root (default https://www.googleapis.com/)')
+    .option('--token-url <url>', 'OAuth token endpoint (default https://oauth2.googleapis.com/token)')
+    .option('--auth-url <url>', 'OAuth consent page (default https://accounts.google.com/o/oauth2/v2/auth)')
+    .action((f: { clientId: string; clientSecret: string; apiUrl?: string; tokenUrl?: string; authUrl?: string }) => {
+      try {
+        new ConfigStore(lifeboatHome()).updateSettings({
+          drive: { clientId: f.clientId, clientSecret: f.clientSecret, ...(f.apiUrl ? { apiRootUrl: f.apiUrl } : {}), ...(f.tokenUrl ? { tokenUrl: f.tokenUrl } : {}), ...(f.authUrl ? { authUrl: f.authUrl } : {}) },
+        });
+        say('Google Drive client stored. Next: `lifeboat drive login`.');
+      } catch (err) {
+        process.exitCode = reportError(err, false);
+      }
+    });
+
+  drive.command('login')
+    .description('Sign in to Google in the browser and allow Lifeboat to keep its own files on Drive (scope drive.file).')
+    .option('--no-browser', 'only print the address to open (for a machine without a browser)')
+    .action(async (f: { browser: boolean }) => {
+      try {
+        const store = new TokenStore(lifeboatHome());
+        await loginFlow(settingsOrThrow(), store, { say, openBrowser: f.browser });
+        say(`Google Drive is connected. The tokens are in ${store.path} (readable by this user only).`);
+      } catch (err) {
+        process.exitCode = reportError(driveError(err), false);
+      }
+    });
+
+  drive.command('logout')
+    .description('Forget the Google Drive tokens (and revoke them at Google where possible).')
+    .action(async () => {
+      const store = new TokenStore(lifeboatHome());
+      const s = driveSettings(process.env, new ConfigStore(lifeboatHome()).load().settings.drive);
+      const client = s ? authorizedClient(s, store) : null;
+      const token = store.read()?.refresh_token;
+      if (client && token) await client.revokeToken(token).catch(() => say('lifeboat: could not revoke the token at Google (offline?); it is forgotten here anyway.'));
+      store.clear();
+      say('Google Drive is disconnected.');
+    });
+
+  drive.command('status')
+    .description('Whether Google Drive is set up and connected, and whether the connection still works.')
+    .option('--json', 'print the result as JSON')
+    .action(async (f: { json?: boolean }) => {
+      try {
+        const s = settingsOrThrow();
+        const store = new TokenStore(lifeboatHome());
+        const client = authorizedClient(s, store);
+        if (!client) throw new LifeboatError('auth', 'Google Drive is set up but not connected.', 'Run `lifeboat drive login`.');
+        try {
+          await client.getAccessToken();
+        } catch (err) {
+          throw driveError(err);
+        }
+        if (f.json) printJson({ ok: true, connected: true, clientId: s.clientId, apiRootUrl: s.apiRootUrl });
+        say('Google Drive is connected and the access works.');
+      } catch (err) {
+        process.exitCode = reportError(err, Boolean(f.json));
+      }
+    });
+}
