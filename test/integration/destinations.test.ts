@@ -8,7 +8,7 @@ import { checkPosConsistency } from '../../agent/demo/pos-schema.js';
 import { FolderDestination } from '../../agent/destinations/folder.js';
 import { TokenStore } from '../../agent/destinations/gdrive/token-store.js';
 import { LifeboatError } from '../../agent/engine/errors.js';
-import { FakeDrive } from '../helpers/fake-drive.js';
+import { FakeDrive } from '../../tools/fake-drive.js';
 import { CLI, makePosDb, runCli, sleep, tempDir } from '../helpers/fixtures.js';
 
 const t = tempDir('destinations');

@@ -7,7 +7,7 @@ import { DriveDestination } from '../../agent/destinations/gdrive/drive-destinat
 import { driveSettings, type DriveSettings } from '../../agent/destinations/gdrive/settings.js';
 import { TokenStore } from '../../agent/destinations/gdrive/token-store.js';
 import { LifeboatError } from '../../agent/engine/errors.js';
-import { FakeDrive } from '../helpers/fake-drive.js';
+import { FakeDrive } from '../../tools/fake-drive.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const t = tempDir('gdrive');

@@ -25,6 +25,7 @@ interface Session {
   total: number;
   data: Buffer[];
   offset: number;
+  md5: ReturnType<typeof createHash>;
 }
 
 export interface Faults {
@@ -41,6 +42,9 @@ export interface Faults {
 const QUANTUM = 256 * 1024;
 
 export class FakeDrive {
+  /** false: uploads are hashed, not kept (the benchmark's multi-GiB uploads). */
+  constructor(private readonly keepContent = true) {}
+
   readonly files = new Map<string, DriveFile>();
   readonly sessions = new Map<string, Session>();
   readonly faults: Faults = {};
@@ -145,7 +149,7 @@ export class FakeDrive {
       if (this.faults.quotaExceeded) {
         return this.json(res, 403, { error: { code: 403, message: "The user's Drive storage quota has been exceeded.", errors: [{ domain: 'usageLimits', reason: 'storageQuotaExceeded', message: "The user's Drive storage quota has been exceeded." }] } });
       }
-      const s: Session = { id: this.newId('up'), name: meta.name, parents: meta.parents ?? ['root'], total: Number(req.headers['x-upload-content-length'] ?? 0), data: [], offset: 0 };
+      const s: Session = { id: this.newId('up'), name: meta.name, parents: meta.parents ?? ['root'], total: Number(req.headers['x-upload-content-length'] ?? 0), data: [], offset: 0, md5: createHash('md5') };
       this.sessions.set(s.id, s);
       this.stats.sessionsOpened++;
       res.writeHead(200, { location: `${this.url}/upload/drive/v3/files?uploadType=resumable&upload_id=${s.id}` }).end();
@@ -191,7 +195,7 @@ export class FakeDrive {
             got += take.length;
             this.stats.bytesReceived += take.length;
             if (got >= keep) {
-              s.data.push(Buffer.concat(kept));
+              this.store(s, Buffer.concat(kept));
               s.offset += got;
               req.socket.destroy();
               resolve();
@@ -199,7 +203,7 @@ export class FakeDrive {
           });
           req.on('end', () => {
             // The body was shorter than the drop point: take it whole, as a normal chunk.
-            s.data.push(Buffer.concat(kept));
+            this.store(s, Buffer.concat(kept));
             s.offset += got;
             res.writeHead(308, rangeHeader()).end();
             resolve();
@@ -209,7 +213,7 @@ export class FakeDrive {
       }
       const data = await this.body(req);
       this.stats.bytesReceived += data.length;
-      s.data.push(data);
+      this.store(s, data);
       s.offset += data.length;
       if (s.offset >= s.total) return this.finish(s, res);
       res.writeHead(308, rangeHeader()).end();
@@ -248,13 +252,19 @@ export class FakeDrive {
     this.json(res, 404, { error: { code: 404, message: `Not implemented: ${req.method} ${path}` } });
   }
 
+  private store(s: Session, chunk: Buffer): void {
+    s.md5.update(chunk);
+    if (this.keepContent) s.data.push(chunk);
+  }
+
   private finish(s: Session, res: ServerResponse): void {
     const content = Buffer.concat(s.data);
-    const md5 = this.faults.wrongMd5 ? '0'.repeat(32) : createHash('md5').update(content).digest('hex');
+    const real = s.md5.digest('hex');
+    const md5 = this.faults.wrongMd5 ? '0'.repeat(32) : real;
     this.faults.wrongMd5 = false;
     const f: DriveFile = { id: this.newId('f'), name: s.name, mimeType: 'application/octet-stream', parents: s.parents, content, md5 };
     this.files.set(f.id, f);
     this.sessions.delete(s.id);
-    this.json(res, 200, this.fileJson(f));
+    this.json(res, 200, { ...this.fileJson(f), size: String(s.total) });
   }
 }
