@@ -31,6 +31,7 @@ const PHASE_WORDS: Record<BackupProgress['phase'], string> = {
   hashing: 'Hashing  ',
   compressing: 'Gzipping ',
   finishing: 'Flushing ',
+  uploading: 'Uploading',
 };
 
 /** A progress bar on an interactive terminal; silent otherwise (scripts, --json, the OS scheduler). */

@@ -13,6 +13,7 @@ import { LifeboatError } from '../engine/errors.js';
 import { sha256File, tempName } from '../engine/file-ops.js';
 import { gzipFile } from '../engine/gzip.js';
 import { MANIFEST_SUFFIX, readManifest, type Manifest } from '../engine/manifest.js';
+import type { BackupProgress } from '../engine/backup-options.js';
 import type { History } from './history.js';
 
 export interface CopyContext {
@@ -21,6 +22,8 @@ export interface CopyContext {
   history: History;
   now: () => number;
   env?: NodeJS.ProcessEnv;
+  /** Upload progress, for the tray and the CLI. */
+  onProgress?: (p: BackupProgress) => void;
 }
 
 const asError = (err: unknown): LifeboatError =>
@@ -56,7 +59,7 @@ async function copyOne(dest: Destination, d: DestinationConfig, localFile: strin
       name += '.enc';
     }
     const digest = await sha256File(path);
-    await dest.put(path, name, digest.sha256);
+    await dest.put(path, name, digest.sha256, (done, total) => ctx.onProgress?.({ phase: 'uploading', done, total, message: dest.label }));
     const copy: Manifest = { ...manifest, file: name, bytes: digest.bytes, sha256: digest.sha256, compression, encryption: d.encrypt ? 'aes-256-gcm' : 'none' };
     const manifestTmp = temp(`${name}${MANIFEST_SUFFIX}`);
     await writeFile(manifestTmp, JSON.stringify(copy, null, 2) + '\n');

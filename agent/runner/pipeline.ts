@@ -62,7 +62,7 @@ export async function runPipeline(job: Job, trigger: Trigger, scheduledFor: Date
     const options = backupOptionsFor(job);
     const result = await (deps.backup ? deps.backup(options) : runBackup(options, deps.onProgress));
     // The local backup is made and verified: from here on, failures are warnings, not a failed run.
-    const warnings = deps.copies ? await storeAndPrune(job, result.file, deps.copies) : [];
+    const warnings = deps.copies ? await storeAndPrune(job, result.file, { ...deps.copies, onProgress: deps.onProgress }) : [];
     deps.history.finish(runId, {
       endedAt: deps.now(), outcome: 'success', file: result.file, bytes: result.bytes, sha256: result.sha256,
       check: `${result.check.level}:${result.check.ok ? 'ok' : 'failed'}`, durationMs: result.durationMs, warnings,
