@@ -19,8 +19,9 @@ import { evaluateGoals } from './goals.js';
 import { describeMachine } from './machine.js';
 import { METHOD_GROUPS, measure, measureEventLoop, type MethodGroup } from './methods.js';
 import { BENCH_DIR, LAST_RUN_JSON, LIFEBOAT_CLI, POS_WRITER } from './paths.js';
+import { combineRuns } from './repeat.js';
 import { eventLoopSection, goalsSection, lifeboatTable, machineSection, resultsTable } from './report.js';
-import type { BenchMode, Condition, DatasetInfo, Measurement, MethodId } from './types.js';
+import type { BenchMode, Condition, DatasetInfo, EventLoopResult, Measurement, MethodId } from './types.js';
 
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`); };
 
@@ -50,20 +51,54 @@ async function measureSafely(group: MethodGroup, dataset: DatasetInfo, condition
     const detail = err instanceof Error ? err.message : String(err);
     log(`  ${group} failed: ${detail}`);
     return GROUP_ROWS[group].map((method) => ({
-      method, mode: dataset.mode, condition, wallMs: 0, peakRssMiB: null,
+      method, mode: dataset.mode, condition, wallMs: 0, runs: 1, wallRangeMs: [0, 0], peakRssMiB: null,
       completed: { ok: false, reason: 'failed', detail },
     }));
   }
 }
 
-async function measureAll(datasets: DatasetInfo[], options: BenchOptions): Promise<Measurement[]> {
-  const rows: Measurement[] = [];
+interface Measured {
+  /** One row per method, folded from its runs: what the tables show. */
+  rows: Measurement[];
+  /** Every single run, for last-run.json. */
+  runs: Measurement[];
+}
+
+/** Runs a method --repeat times (once if it does not complete: waiting out another timeout tells nothing new). */
+async function measureRepeated(group: MethodGroup, dataset: DatasetInfo, condition: Condition, options: BenchOptions): Promise<Measured> {
+  const runs: Measurement[] = [];
+  for (let i = 1; i <= options.repeat; i++) {
+    if (options.repeat > 1) log(`run ${i} of ${options.repeat}`);
+    const rows = await measureSafely(group, dataset, condition, options);
+    runs.push(...rows);
+    if (rows.some((r) => !r.completed.ok)) break;
+  }
+  return { rows: GROUP_ROWS[group].map((method) => combineRuns(runs.filter((r) => r.method === method))), runs };
+}
+
+async function measureAll(datasets: DatasetInfo[], options: BenchOptions): Promise<Measured> {
+  const all: Measured = { rows: [], runs: [] };
   for (const dataset of datasets) {
     for (const condition of CONDITIONS) {
-      for (const group of METHOD_GROUPS) rows.push(...(await measureSafely(group, dataset, condition, options)));
+      for (const group of METHOD_GROUPS) {
+        const { rows, runs } = await measureRepeated(group, dataset, condition, options);
+        all.rows.push(...rows);
+        all.runs.push(...runs);
+      }
     }
   }
-  return rows;
+  return all;
+}
+
+/** The event-loop goal is about the worst moment, so of several runs the one with the longest delay is kept. */
+async function measureEventLoopRepeated(dataset: DatasetInfo, options: BenchOptions): Promise<EventLoopResult | string> {
+  let worst: EventLoopResult | string = 'not run';
+  for (let i = 1; i <= options.repeat; i++) {
+    const result = await measureEventLoop(dataset, options);
+    if (typeof result === 'string') return result;
+    if (typeof worst === 'string' || result.maxMs > worst.maxMs) worst = result;
+  }
+  return worst;
 }
 
 function preflight(): void {
@@ -87,16 +122,18 @@ async function main(): Promise<void> {
     return;
   }
   preflight();
-  installCleanup();
   const started = performance.now();
   await removeWork(); // Copies left by a run that was killed.
 
   const datasets: DatasetInfo[] = [];
   for (const mode of MODES) datasets.push(await ensureDataset(options.sizeMb, mode));
+  // Only now: generating is synchronous, so a handler would delay Ctrl-C until it ends, while the
+  // default action stops at once and the next run removes the half-built file.
+  installCleanup();
   const machine = describeMachine(BENCH_DIR);
-  const rows = await measureAll(datasets, options);
+  const { rows, runs } = await measureAll(datasets, options);
   const wal = datasets.find((d) => d.mode === 'wal');
-  const loop = wal ? await measureEventLoop(wal, options) : 'no WAL database';
+  const loop = wal ? await measureEventLoopRepeated(wal, options) : 'no WAL database';
   const goals = evaluateGoals(rows, loop);
 
   const markdown = [
@@ -122,7 +159,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(markdown);
-  const json = { finishedAt: new Date().toISOString(), options, machine, datasets, measurements: rows, eventLoop: loop, goals };
+  const json = { finishedAt: new Date().toISOString(), options, machine, datasets, measurements: rows, runs, eventLoop: loop, goals };
   await writeFile(LAST_RUN_JSON, JSON.stringify(json, null, 2) + '\n');
   log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results also in ${LAST_RUN_JSON}`);
 }

@@ -103,6 +103,8 @@ function toMeasurement(run: MethodRun, dataset: DatasetInfo, condition: Conditio
     mode: dataset.mode,
     condition,
     wallMs: Math.round(run.wallMs),
+    runs: 1,
+    wallRangeMs: [Math.round(run.wallMs), Math.round(run.wallMs)],
     peakRssMiB: run.peakRssKiB === null ? null : Math.round(run.peakRssKiB / 1024),
     completed: run.completed,
   };

@@ -1,6 +1,5 @@
 import type { BenchOptions } from './args.js';
-import { MODE_NAMES } from './goals.js';
-import { METHOD_LABELS, type DatasetInfo, type EventLoopResult, type GoalResult, type MachineInfo, type Measurement } from './types.js';
+import { METHOD_LABELS, MODE_NAMES, type DatasetInfo, type EventLoopResult, type GoalResult, type MachineInfo, type Measurement } from './types.js';
 
 const sec = (ms: number): string => (ms / 1000).toFixed(2);
 const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
@@ -24,7 +23,7 @@ export function machineSection(machine: MachineInfo, datasets: DatasetInfo[], op
     `- Kernel: ${machine.platform} ${machine.kernel}; file system of .bench: ${machine.fileSystem}`,
     `- Database: POS-like, ${options.sizeMb} MiB asked (${dbs}; ${datasets[0]?.invoices ?? '?'} invoices), warm page cache, fresh copy per run`,
     `- Under writes: a second process commits one invoice (1 + 5 rows) every ${options.writerIntervalMs} ms with a 5 s busy timeout; timeout per command ${options.timeoutS} s`,
-    '- Peak RSS: VmHWM from /proc/<pid>/status, polled every 50 ms (Linux only)',
+    `- Runs per measurement: ${options.repeat}; peak RSS: VmHWM from /proc/<pid>/status, polled every 50 ms (Linux only)`,
   ].join('\n');
 }
 
@@ -44,15 +43,22 @@ function writerCells(m: Measurement): [string, string] {
 function resultRow(m: Measurement): string[] {
   const wall = m.completed.ok ? sec(m.wallMs) : m.completed.reason === 'timeout' ? `> ${sec(m.wallMs)}` : `(${sec(m.wallMs)})`;
   const consistent = m.consistency ? `${m.consistency.broken === 0 ? 'yes' : 'NO'}: ${m.consistency.broken} broken of ${m.consistency.invoices}` : '';
+  const range = m.runs > 1 ? `${sec(m.wallRangeMs[0])}–${sec(m.wallRangeMs[1])}` : '';
   return [
     METHOD_LABELS[m.method], MODE_NAMES[m.mode], m.condition === 'idle' ? 'idle' : 'writes',
-    wall, m.peakRssMiB === null ? '?' : String(m.peakRssMiB), cell(completedText(m)), ...writerCells(m), consistent,
+    wall, range, String(m.runs), m.peakRssMiB === null ? '?' : String(m.peakRssMiB), cell(completedText(m)), ...writerCells(m), consistent,
   ];
 }
 
 export function resultsTable(rows: Measurement[]): string {
-  const header = ['method', 'mode', 'condition', 'wall (s)', 'peak RSS (MiB)', 'completed', 'writer BUSY', 'writer slowest commit (ms)', 'backup consistent'];
-  return table(header, rows.map(resultRow));
+  const header = ['method', 'mode', 'condition', 'wall (s)', 'min–max (s)', 'runs', 'peak RSS (MiB)', 'completed', 'writer BUSY', 'writer slowest commit (ms)', 'backup consistent'];
+  return [
+    table(header, rows.map(resultRow)),
+    '',
+    'wall: the median run (a command that does not complete runs once); peak RSS: the highest run;',
+    'writer: its slowest commit in the worst run and its BUSY errors over all runs, from a second before the',
+    'command starts until it ends; backup consistent: every invoice in the Lifeboat backup has all its lines.',
+  ].join('\n');
 }
 
 /** Where a Lifeboat backup's time goes (from its --json), and how long the live database was held. */
@@ -65,7 +71,12 @@ export function lifeboatTable(rows: Measurement[]): string {
     return [MODE_NAMES[r.mode], r.condition, sec(r.wallMs), sec(lb.durationMs), sec(t.snapshotMs), sec(lb.readTxnMs),
       sec(t.syncMs), sec(t.checkMs), sec(t.hashMs), String(lb.walFrames), String(lb.attempts)];
   });
-  return table(header, body);
+  return [
+    table(header, body),
+    '',
+    'From the median run\'s --json. CLI wall includes starting Node and the worker; read txn / lock: how long the live',
+    'database was held (in rollback mode the POS app cannot commit meanwhile).',
+  ].join('\n');
 }
 
 export function eventLoopSection(loop: EventLoopResult | string): string {
@@ -75,8 +86,9 @@ export function eventLoopSection(loop: EventLoopResult | string): string {
   return [
     table(header, [row]),
     '',
-    'monitorEventLoopDelay, resolution 10 ms, in a fresh process that calls runBackup() (idle, default options, quietMs 0);',
-    'its values are the time between 10 ms timer ticks, so 10 ms means no delay. Idle RSS: that process with the engine loaded, before the backup.',
+    'monitorEventLoopDelay (resolution 10 ms) in a fresh process that calls runBackup() (idle, default options, quietMs 0);',
+    'the run with the longest delay is shown. Its values are the time between 10 ms timer ticks, so 10 ms means no delay.',
+    'Idle RSS: that process with the engine loaded, before the backup.',
   ].join('\n');
 }
 

@@ -2,6 +2,7 @@
 
 /** The two journal families a POS app's database comes in; 'delete' is SQLite's default rollback journal. */
 export type BenchMode = 'wal' | 'delete';
+export const MODE_NAMES: Record<BenchMode, string> = { wal: 'WAL', delete: 'rollback' };
 export type Condition = 'idle' | 'writes';
 export type MethodId = 'cp' | 'cp+sync' | 'sqlite3' | 'stock' | 'lifeboat';
 
@@ -51,14 +52,19 @@ export interface Measurement {
   method: MethodId;
   mode: BenchMode;
   condition: Condition;
-  /** Until it exited or was killed; only a lower bound when it did not complete. */
+  /** Until it exited or was killed; only a lower bound when it did not complete. The median over the runs. */
   wallMs: number;
-  /** Null when the process ended before the first /proc read. */
+  /** Runs measured (a method that did not complete is not run again), and the fastest and slowest. */
+  runs: number;
+  wallRangeMs: [number, number];
+  /** The highest over the runs; null when the process ended before the first /proc read. */
   peakRssMiB: number | null;
   completed: Completion;
-  /** Only under writes; null if the writer's report was lost (it was killed). */
+  /** Only under writes: the run with the slowest commit, BUSY summed over the runs; null if a report was lost. */
   writer?: WriterStats | null;
+  /** From the median run. */
   lifeboat?: LifeboatDetails;
+  /** The worst over the runs. */
   consistency?: Consistency;
 }
 
