@@ -61,6 +61,6 @@ export interface BackupResult {
   quiet: boolean;
   waitedMs: number;
   staleTempsRemoved: string[];
-  /** Where the time went, in ms: waiting for a quiet moment, the copy itself, flushing it, checking, hashing, compressing. */
+  /** Where the time went, in ms: waiting for a quiet moment, the copy itself, flushing it, checking and hashing (run at the same time, each its own duration), compressing. */
   timings: { waitMs: number; snapshotMs: number; syncMs: number; checkMs: number; hashMs: number; compressMs: number };
 }

@@ -8,7 +8,7 @@ import { backupFileName } from './backup-name.js';
 import { LifeboatError, destinationError, errnoCode } from './errors.js';
 import { fsyncDir, fsyncPath, removeStaleTemps, sha256File, tempName } from './file-ops.js';
 import { gunzipDigest, gzipFile } from './gzip.js';
-import { checkDatabase } from './integrity.js';
+import { checkDatabaseInWorker } from './integrity.js';
 import { manifestPathFor, writeManifest, type Manifest } from './manifest.js';
 import { waitForQuiet, type QuietResult } from './quiet-wait.js';
 import { SnapshotRaced, snapshotHotJournal, snapshotRollback, snapshotWal, type SnapshotResult } from './snapshot.js';
@@ -69,15 +69,24 @@ export async function backupDatabase(options: BackupOptions, onProgress: Progres
     const syncMs = lap();
 
     onProgress({ phase: 'checking', message: `${options.check} check` });
-    const check = checkDatabase(rawTmp, options.check);
-    const checkMs = lap();
+    const checkStarted = performance.now();
+    let checkMs = 0;
+    const checking = checkDatabaseInWorker(rawTmp, options.check).then((r) => {
+      checkMs = Math.round(performance.now() - checkStarted);
+      return r;
+    });
+    let hashMs = 0;
+    const hashing = sha256File(rawTmp, (done, total) => onProgress({ phase: 'hashing', done, total })).then((d) => {
+      hashMs = Math.round(performance.now() - checkStarted);
+      return d;
+    });
+    const [check, dbDigest] = await Promise.all([checking, hashing]);
+    lap();
     if (!check.ok) {
       throw new LifeboatError('check',
         `The copy of ${db} fails SQLite's ${check.level === 'full' ? 'integrity' : 'quick'} check (${check.problems[0] ?? 'unknown problem'}): the database itself is damaged.`,
         'The copy was thrown away and earlier backups are untouched; keep them, and ask the POS vendor or restore the newest good backup.');
     }
-    const dbDigest = await sha256File(rawTmp, (done, total) => onProgress({ phase: 'hashing', done, total }));
-    const hashMs = lap();
 
     let stored = rawTmp;
     let storedDigest = dbDigest;

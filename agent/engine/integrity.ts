@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 export type CheckLevel = 'quick' | 'full' | 'none';
@@ -34,4 +35,27 @@ export function checkDatabase(path: string, level: CheckLevel): CheckResult {
   } finally {
     db?.close();
   }
+}
+
+/**
+ * checkDatabase() on a worker thread: the check reads through SQLite and the hash reads the
+ * file, two cores, so doing both at once saves the hash's time (about 1 s per GiB).
+ */
+export function checkDatabaseInWorker(path: string, level: CheckLevel): Promise<CheckResult> {
+  if (level === 'none') return Promise.resolve(checkDatabase(path, level));
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL('./check-worker.js', import.meta.url), { workerData: { path, level } });
+    let done = false;
+    worker.once('message', (r: CheckResult) => {
+      done = true;
+      resolve(r);
+    });
+    worker.once('error', (err) => {
+      done = true;
+      resolve({ level, ok: false, problems: [`the check could not run: ${err.message}`], durationMs: 0 });
+    });
+    worker.once('exit', (code) => {
+      if (!done) resolve({ level, ok: false, problems: [`the check stopped (exit code ${code})`], durationMs: 0 });
+    });
+  });
 }

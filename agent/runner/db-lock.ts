@@ -1,26 +1,65 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import lockfile from 'proper-lockfile';
-import { LifeboatError } from '../engine/errors.js';
+import { LifeboatError, errnoCode } from '../engine/errors.js';
+
+interface Holder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
 
 /**
  * One backup of a database at a time, across processes: the agent and a `lifeboat backup` run
- * from a script or the OS scheduler take the same lock under LIFEBOAT_HOME/locks. The lock is a
- * directory whose time stamp the holder refreshes; a crashed holder's lock goes stale after 30 s.
+ * from a script or the OS scheduler take the same lock file under LIFEBOAT_HOME/locks. The file
+ * names its holder's pid; a holder that is gone (kill -9, power loss) leaves a lock that the next
+ * run takes over at once, instead of waiting for a time-out.
  */
-export async function lockDatabase(home: string, dbPath: string, onCompromised: (err: Error) => void = () => {}): Promise<() => Promise<void>> {
+export async function lockDatabase(home: string, dbPath: string): Promise<() => Promise<void>> {
   const dir = join(home, 'locks');
-  mkdirSync(dir, { recursive: true });
-  const abs = resolve(dbPath);
-  const lockPath = join(dir, `${createHash('sha256').update(abs).digest('hex').slice(0, 16)}.lock`);
   try {
-    return await lockfile.lock(abs, { lockfilePath: lockPath, realpath: false, stale: 30_000, update: 10_000, retries: 0, onCompromised });
+    mkdirSync(dir, { recursive: true });
   } catch (err) {
-    if ((err as { code?: string }).code === 'ELOCKED') {
-      throw new LifeboatError('busy', `Another Lifeboat backup of ${abs} is running right now (the agent or a script).`,
+    throw new LifeboatError('config', `Lifeboat's folder ${home} cannot be written (${errnoCode(err) ?? (err as Error).message}).`,
+      'Run Lifeboat as the user who owns that folder, or set LIFEBOAT_HOME to a folder this user can write to.');
+  }
+  const abs = resolve(dbPath);
+  const path = join(dir, `${createHash('sha256').update(abs).digest('hex').slice(0, 16)}.lock`);
+  const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, JSON.stringify({ ...me, db: abs }), { flag: 'wx' });
+      return async () => rmSync(path, { force: true });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+    let holder: Holder | null = null;
+    try {
+      holder = JSON.parse(readFileSync(path, 'utf8')) as Holder;
+    } catch {
+      holder = null; // Half-written by a holder that died mid-write: stale.
+    }
+    if (holder && holder.host === me.host && holder.pid !== me.pid && alive(holder.pid)) {
+      throw new LifeboatError('busy', `Another Lifeboat backup of ${abs} is running right now (the agent or a script, pid ${holder.pid}).`,
         'Wait for it to finish and try again; `lifeboat status` shows what the agent is doing.');
     }
-    throw err;
+    // Stale: rename it away first, so of two processes taking over only one wins.
+    try {
+      renameSync(path, `${path}.stale-${process.pid}-${attempt}`);
+      rmSync(`${path}.stale-${process.pid}-${attempt}`, { force: true });
+    } catch {
+      // The other one renamed it; the next create decides.
+    }
   }
+  throw new LifeboatError('busy', `Could not take the backup lock for ${abs}.`, 'Try again in a moment.');
 }

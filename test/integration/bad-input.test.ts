@@ -65,7 +65,30 @@ describe('bad usage exits 2 and says what is wrong', () => {
   });
 });
 
+/** A LIFEBOAT_HOME the user nobody may write: the tests below are about the database and destination. */
+function nobodyHome(): string {
+  const home = join(t.dir, 'nobody-home');
+  mkdirSync(home, { recursive: true });
+  chmodSync(home, 0o777);
+  return home;
+}
+
 describe('a destination that cannot take the backup exits 6 and leaves what was there', () => {
+  it('a LIFEBOAT_HOME this user cannot write: exit 7 with what to do', async () => {
+    if (!requireOrSkip(isRoot, 'root (to run the CLI as user nobody)')) return;
+    const rollbackDb = join(t.dir, 'home-test.db');
+    makePosDb(rollbackDb, 1 << 20, 'delete');
+    chmodSync(t.dir, 0o755);
+    const rootsHome = join(t.dir, 'roots-home');
+    mkdirSync(rootsHome, { mode: 0o700 });
+    const out = join(t.dir, 'out-home-test');
+    mkdirSync(out);
+    chmodSync(out, 0o777);
+    const r = await runCli(['backup', '--db', rollbackDb, '--dest', out, '--quiet', '0'], { uid: 65534, gid: 65534, env: { LIFEBOAT_HOME: rootsHome } });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/Lifeboat's folder .*roots-home cannot be written.*set LIFEBOAT_HOME/);
+  });
+
   it('destination is a file', async () => {
     const f = join(t.dir, 'file-not-dir');
     writeFileSync(f, 'x');
@@ -89,7 +112,7 @@ describe('a destination that cannot take the backup exits 6 and leaves what was 
     const rollbackDb = join(t.dir, 'rollback.db');
     makePosDb(rollbackDb, 1 << 20, 'delete');
     chmodSync(rollbackDb, 0o644);
-    const r = await runCli(['backup', '--db', rollbackDb, '--dest', locked, '--quiet', '0', '--json'], { uid: 65534, gid: 65534 });
+    const r = await runCli(['backup', '--db', rollbackDb, '--dest', locked, '--quiet', '0', '--json'], { uid: 65534, gid: 65534, env: { LIFEBOAT_HOME: nobodyHome() } });
     expect(r.stderr).toMatch(/may not write to .*locked \(permission denied\)\. Choose a folder/);
     expect(r.code).toBe(6);
     expect(readdirSync(locked)).toEqual([]);
@@ -103,7 +126,7 @@ describe('a destination that cannot take the backup exits 6 and leaves what was 
     const out = join(t.dir, 'out-nobody');
     mkdirSync(out);
     chmodSync(out, 0o777);
-    const r = await runCli(['backup', '--db', walDb, '--dest', out, '--quiet', '0'], { uid: 65534, gid: 65534 });
+    const r = await runCli(['backup', '--db', walDb, '--dest', out, '--quiet', '0'], { uid: 65534, gid: 65534, env: { LIFEBOAT_HOME: nobodyHome() } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/WAL mode and this user cannot read it.*Run Lifeboat as the same user as the POS app/);
   });
