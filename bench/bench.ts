@@ -15,6 +15,8 @@ import { platform } from 'node:os';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { killAllChildren } from './child.js';
 import { ensureDataset, removeWork, removeWorkSync } from './dataset.js';
+import { measureAgentIdle, type AgentIdleResult } from './agent-idle.js';
+import { measureDriveUpload, type DriveUploadResult } from './drive-upload.js';
 import { evaluateGoals } from './goals.js';
 import { describeMachine } from './machine.js';
 import { METHOD_GROUPS, measure, measureEventLoop, type MethodGroup } from './methods.js';
@@ -108,6 +110,24 @@ function preflight(): void {
   }
 }
 
+/** The agent's own goals (issue 3: idle RSS, wake-ups) and the Drive upload's (issue 5: flat memory). */
+function agentSection(idle: AgentIdleResult | string, upload: DriveUploadResult | string, sizeMb: number): string {
+  const mark = (ok: boolean): string => (ok ? '**PASS**' : '**FAIL**');
+  const lines: string[] = [];
+  if (typeof idle === 'string') lines.push(`- idle agent: not measured (${idle})`);
+  else {
+    lines.push('| idle headless agent | RSS (MiB) | peak RSS (MiB) | scheduler wake-ups / min | process context switches / min | observed (s) |', '|---|---|---|---|---|---|');
+    lines.push(`| one job, nothing due | ${idle.rssMiB} | ${idle.peakRssMiB} | ${idle.schedulerTicksPerMin} | ${idle.contextSwitchesPerMin} | ${idle.observedSeconds} |`, '');
+    lines.push(`- ${mark(idle.rssMiB < 70)} idle headless agent RSS < 70 MiB: ${idle.rssMiB} MiB`);
+  }
+  if (typeof upload === 'string') lines.push(`- Drive upload: not measured (${upload})`);
+  else {
+    lines.push(`- Drive: resumable upload of ${sizeMb} MiB through @googleapis/drive + google-auth-library to the stand-in on 127.0.0.1: ${upload.seconds} s (${upload.mibPerSecond} MiB/s), uploader RSS ${upload.rssBeforeMiB} → peak ${upload.peakRssMiB} MiB`);
+    lines.push(`- ${mark(upload.growthMiB < 64)} upload memory flat: RSS growth < 64 MiB: +${upload.growthMiB} MiB`);
+  }
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
   let options: BenchOptions | null;
   try {
@@ -135,6 +155,10 @@ async function main(): Promise<void> {
   const wal = datasets.find((d) => d.mode === 'wal');
   const loop = wal ? await measureEventLoopRepeated(wal, options) : 'no WAL database';
   const goals = evaluateGoals(rows, loop);
+  log('idle headless agent (60 s)…');
+  const idle = wal ? await measureAgentIdle(wal.path, 60).catch((e: unknown) => String(e)) : 'no WAL database';
+  log(`resumable upload of ${options.sizeMb} MiB to the local Drive stand-in…`);
+  const upload = await measureDriveUpload(options.sizeMb * 2 ** 20).catch((e: unknown) => String(e));
 
   const markdown = [
     `# Lifeboat benchmark (${options.sizeMb} MiB)`,
@@ -153,13 +177,17 @@ async function main(): Promise<void> {
     '',
     eventLoopSection(loop),
     '',
+    '## Agent and off-site copies',
+    '',
+    agentSection(idle, upload, options.sizeMb),
+    '',
     '## Goals',
     '',
     goalsSection(goals),
     '',
   ].join('\n');
   process.stdout.write(markdown);
-  const json = { finishedAt: new Date().toISOString(), options, machine, datasets, measurements: rows, runs, eventLoop: loop, goals };
+  const json = { finishedAt: new Date().toISOString(), options, machine, datasets, measurements: rows, runs, eventLoop: loop, goals, agentIdle: idle, driveUpload: upload };
   await writeFile(LAST_RUN_JSON, JSON.stringify(json, null, 2) + '\n');
   log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results also in ${LAST_RUN_JSON}`);
 }
