@@ -20,16 +20,9 @@ export type Completion =
   | { ok: false; reason: 'timeout'; afterS: number }
   | { ok: false; reason: 'failed'; detail: string };
 
-/** What tools/pos-writer prints on SIGTERM. */
-export interface WriterStats {
-  commits: number;
-  busy: number;
-  otherErrors: number;
-  lastError: string;
-  maxCommitMs: number;
-  p99CommitMs: number;
-  p50CommitMs: number;
-}
+import type { WriterStats } from '../tools/writer-stats.js';
+
+export type { WriterStats };
 
 /** The parts of Lifeboat's --json result the benchmark reports. */
 export interface LifeboatDetails {

@@ -106,7 +106,8 @@ export function tempName(finalName: string): string {
   return `${TEMP_PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 8)}-${finalName}`;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, but belongs to another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

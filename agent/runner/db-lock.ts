@@ -3,20 +3,12 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LifeboatError, errnoCode } from '../engine/errors.js';
+import { pidAlive } from '../engine/file-ops.js';
 
 interface Holder {
   pid: number;
   host: string;
   since: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
 }
 
 /**
@@ -49,7 +41,7 @@ export async function lockDatabase(home: string, dbPath: string): Promise<() => 
     } catch {
       holder = null; // Half-written by a holder that died mid-write: stale.
     }
-    if (holder && holder.host === me.host && holder.pid !== me.pid && alive(holder.pid)) {
+    if (holder && holder.host === me.host && holder.pid !== me.pid && pidAlive(holder.pid)) {
       throw new LifeboatError('busy', `Another Lifeboat backup of ${abs} is running right now (the agent or a script, pid ${holder.pid}).`,
         'Wait for it to finish and try again; `lifeboat status` shows what the agent is doing.');
     }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPosDatabase, type DemoJournalMode } from '../../agent/demo/pos-schema.js';
+import type { WriterStats } from '../../tools/writer-stats.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'dist/agent/cli.js');
@@ -66,13 +67,7 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; uid?: nu
   });
 }
 
-export interface WriterStats {
-  commits: number;
-  busy: number;
-  otherErrors: number;
-  lastError: string;
-  maxCommitMs: number;
-}
+export type { WriterStats } from '../../tools/writer-stats.js';
 
 /** The POS app stand-in: another process committing an invoice every INTERVAL_MS. */
 export async function startWriter(db: string, intervalMs = 20): Promise<{ child: ChildProcess; stop: () => Promise<WriterStats> }> {
