@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommands } from './commands/agent-commands.js';
+import { registerAutostart } from './commands/autostart.js';
 import { registerBackup } from './commands/backup.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDrive } from './commands/drive.js';
@@ -25,6 +26,7 @@ registerRestore(program);
 registerDemo(program);
 registerJob(program);
 registerAgentCommands(program);
+registerAutostart(program);
 registerPrune(program);
 registerDrive(program);
 registerPassphrase(program);

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { Agent } from '../agent.js';
+import type { Desktop } from '../desktop/desktop.js';
 import { DEFAULT_JOB_FIELDS, type Job } from '../config/job.js';
 import { demoPaths, lifeboatHome } from '../config/paths.js';
 import { ConfigStore } from '../config/store.js';
@@ -77,9 +78,10 @@ function offlineStatus(home: string): StatusReport {
 
 export function registerAgentCommands(program: Command): void {
   program.command('start')
-    .description('Run the agent: schedules, catch-up after the PC was off, and the channel for `lifeboat now` and `status`.')
+    .description('Run the agent: schedules, catch-up after the PC was off, the channel for `lifeboat now` and `status`, and (unless --headless) the tray icon and notifications.')
     .option('--headless', 'no desktop parts (tray, notifications): for servers, tests and the OS scheduler')
-    .action(async (f: { headless?: boolean }) => {
+    .option('--login', 'started at login (see `lifeboat autostart`): waits up to a minute for the desktop\'s tray, then runs the login catch-up')
+    .action(async (f: { headless?: boolean; login?: boolean }) => {
       const home = lifeboatHome();
       try {
         const store = new ConfigStore(home);
@@ -92,30 +94,40 @@ export function registerAgentCommands(program: Command): void {
           process.exit(EXIT_CODES.ok);
         }
         say(`Lifeboat agent running (pid ${process.pid}) for ${home}.`);
-        if (!f.headless) say('Desktop parts (tray icon, notifications) are not in this version yet: running headless.');
+        if (f.login) log.info({ event: 'login-start' }, 'started at login');
+        let stopping = false;
+        let desktop: Desktop | null = null;
+        const stop = (): void => {
+          if (stopping) return;
+          stopping = true;
+          say('Stopping (waiting for a running backup to finish)…');
+          void (desktop?.stop() ?? Promise.resolve())
+            .catch(() => {})
+            .then(() => agent.stop())
+            .then(() => {
+              log.flush();
+              setTimeout(() => process.exit(0), 100);
+            });
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
         if (agent.config.problem) say(`lifeboat: warning: ${agent.config.problem}. ${agent.config.usingLastGood ? 'Running on the last valid config.' : 'No valid config to fall back to.'}`);
         say(`Jobs: ${agent.jobs().map((j) => j.id).join(', ') || 'none (add one with `lifeboat job add`)'}. Logs: ${logDir(home)}. Stop with Ctrl+C or \`lifeboat stop\`.`);
-        if (demo) {
-          say(`No job was configured, so a demo job backs up ${demo.db} into ${demo.destinations[0]?.path} now and every hour.`);
-          agent.trigger(demo.id, 'manual');
-        }
         agent.onRun((e) => {
           if (e.outcome.ok) say(`${new Date().toLocaleTimeString()} ${e.jobId} (${e.trigger}): backup OK, ${formatBytes(e.outcome.result.bytes)} → ${e.outcome.result.file}`);
           if (e.outcome.ok) for (const w of e.outcome.warnings) say(`  warning: ${w}`);
           else say(`${new Date().toLocaleTimeString()} ${e.jobId} (${e.trigger}): FAILED: ${e.outcome.error.toLine()}`);
         });
-        let stopping = false;
-        const stop = (): void => {
-          if (stopping) return;
-          stopping = true;
-          say('Stopping (waiting for a running backup to finish)…');
-          void agent.stop().then(() => {
-            log.flush();
-            setTimeout(() => process.exit(0), 100);
-          });
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+        if (!f.headless) {
+          // Loaded only here: a headless agent never pays for the tray and notifier modules.
+          const { startDesktop } = await import('../desktop/desktop.js');
+          desktop = await startDesktop({ agent, home, log, login: Boolean(f.login), announce: demo?.id ?? null, onQuit: stop });
+          say(desktop.headlessReason ? `No tray icon (${desktop.headlessReason}): running headless.` : 'Tray icon shown; notifications on.');
+        }
+        if (demo) {
+          say(`No job was configured, so a demo job backs up ${demo.db} into ${demo.destinations[0]?.path} now and every hour.`);
+          agent.trigger(demo.id, 'manual');
+        }
       } catch (err) {
         process.exitCode = reportError(err, false);
       }

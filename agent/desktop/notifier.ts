@@ -1,0 +1,112 @@
+import { createRequire } from 'node:module';
+import type { Logger } from '../log.js';
+import { notificationIcon, type TrayState } from './icons.js';
+
+/** One desktop notification. OPEN is what a click shows, where the platform reports clicks. */
+export interface Note {
+  /** Notes with the same key are rate-limited together (e.g. "failure:pos:busy"). */
+  key: string;
+  state: TrayState;
+  title: string;
+  message: string;
+  open?: { what: 'log' | 'folder'; path: string };
+}
+
+/** What actually shows a note; node-notifier in the agent. Resolves once handed to the OS. */
+export type SendNote = (n: Note & { icon: string }) => Promise<{ clicked: boolean }>;
+
+export interface NotifierOptions {
+  log: Logger;
+  send?: SendNote;
+  /** Opens a folder or file for a clicked note. */
+  open?: (path: string) => void;
+  /** The same key is shown at most once per this window; the repeats are counted. */
+  windowMs?: number;
+  now?: () => number;
+}
+
+/** The app ID Windows 10/11 need for toasts to show; a Start-menu shortcut must carry the same one. */
+export const WINDOWS_APP_ID = 'Lifeboat.Agent';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * node-notifier picks notify-send (Linux), terminal-notifier (macOS) or SnoreToast (Windows).
+ * Loaded on first use: most days nothing is notified, and the idle agent's memory counts.
+ */
+export const nodeNotifierSend: SendNote = (n) => new Promise((resolve, reject) => {
+  // node-notifier has no ESM build; its types do not cover the per-platform options used here.
+  const notifier = require('node-notifier') as { notify: (o: Record<string, unknown>, cb: (err: Error | null, response: string, meta?: { activationType?: string }) => void) => void };
+  const clickable = process.platform !== 'linux' && n.open !== undefined;
+  notifier.notify({
+    title: n.title,
+    message: n.message,
+    icon: n.icon,
+    appName: 'Lifeboat',
+    'app-name': 'Lifeboat',
+    appID: WINDOWS_APP_ID,
+    urgency: n.state === 'error' ? 'critical' : 'normal',
+    // Waiting keeps a helper process until the note is clicked or gone; only worth it for a click.
+    wait: clickable,
+    timeout: n.state === 'error' ? 30 : 10,
+  }, (err, response, meta) => {
+    if (err) reject(err);
+    else resolve({ clicked: meta?.activationType === 'clicked' || response === 'activate' });
+  });
+});
+
+/**
+ * Failures always reach the person; repeats of the same failure are not shown every minute but
+ * counted, and the next note (after the window) says how often it happened. A note that cannot be
+ * shown (no notification daemon, helper missing) is logged and never disturbs a backup.
+ */
+export class Notifier {
+  private readonly shown = new Map<string, { at: number; suppressed: number }>();
+  private readonly send: SendNote;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly o: NotifierOptions) {
+    this.send = o.send ?? nodeNotifierSend;
+    this.windowMs = o.windowMs ?? 30 * 60_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Shows NOTE unless its key was shown within the window; resolves to whether it was sent. */
+  async notify(note: Note): Promise<boolean> {
+    const now = this.now();
+    const prev = this.shown.get(note.key);
+    if (prev && now - prev.at < this.windowMs) {
+      prev.suppressed++;
+      this.o.log.info({ event: 'notify-suppressed', key: note.key, repeats: prev.suppressed }, `notification not repeated (${prev.suppressed} since the last one shown): ${note.title}`);
+      return false;
+    }
+    let message = note.message;
+    if (prev && prev.suppressed > 0) {
+      // The one shown then, the ones held back, and this one.
+      message += `\n(This happened ${prev.suppressed + 2} times since ${new Date(prev.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.)`;
+    }
+    this.shown.set(note.key, { at: now, suppressed: 0 });
+    try {
+      const r = await this.send({ ...note, message, icon: notificationIcon(note.state) });
+      this.o.log.info({ event: 'notified', key: note.key, title: note.title }, `notification shown: ${note.title}`);
+      if (r.clicked && note.open) this.o.open?.(note.open.path);
+      return true;
+    } catch (err) {
+      this.o.log.warn({ event: 'notify-failed', key: note.key, title: note.title, error: (err as Error).message }, `could not show a notification (${(err as Error).message.trim()}); the backup itself is not affected`);
+      return false;
+    }
+  }
+
+  /** After a success, the next failure of that job is news again. */
+  forget(prefix: string): boolean {
+    let had = false;
+    for (const key of [...this.shown.keys()]) {
+      if (key.startsWith(prefix)) {
+        this.shown.delete(key);
+        had = true;
+      }
+    }
+    return had;
+  }
+}

@@ -1,0 +1,127 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_FIELDS, type Job } from '../../agent/config/job.js';
+import { desktopExecArg } from '../../agent/desktop/autostart.js';
+import { trayIcon } from '../../agent/desktop/icons.js';
+import { Notifier, type Note } from '../../agent/desktop/notifier.js';
+import { appindicatorShim, missingAppindicator } from '../../agent/desktop/tray-helper.js';
+import { trayView, type TrayInput } from '../../agent/desktop/tray-model.js';
+import type { JobStatus } from '../../agent/runner/status.js';
+import pino from 'pino';
+
+const NOW = Date.parse('2026-03-10T12:00:00Z');
+const job = (over: Partial<Job> = {}): Job => ({
+  ...structuredClone(DEFAULT_JOB_FIELDS), id: 'pos', name: 'POS', db: '/data/pos.db', schedule: { cron: '0 * * * *' },
+  destinations: [{ kind: 'folder', path: '/backups' }], createdAt: '2026-01-01T00:00:00Z', ...over,
+} as Job);
+const status = (over: Partial<JobStatus> = {}): JobStatus => (({
+  id: 'pos', name: 'POS', db: '/data/pos.db', schedule: 'hourly', state: 'idle', pausedUntil: null, lastSuccess: null, lastFailure: null,
+  sinceLastSuccessMs: null, nextRun: null, successRate: { success: 0, total: 0 }, ...over,
+}) as JobStatus);
+const input = (over: Partial<TrayInput> = {}): TrayInput => ({
+  now: NOW, jobs: [job({ schedule: { cron: '0 23 * * *', timezone: 'UTC' } })], statuses: [status({ lastSuccess: { at: new Date(NOW - 2 * 3_600_000 - 60_000).toISOString(), file: 'x' } })],
+  failureKinds: new Map(), running: null, reachable: () => true, configProblem: null, ...over,
+});
+
+describe('tray view', () => {
+  it('all good: "Last backup 2 h ago — OK", green', () => {
+    const v = trayView(input());
+    expect(v).toMatchObject({ state: 'ok', statusLine: 'Last backup 2 h ago — OK' });
+    expect(v.tooltip).toMatch(/all good/);
+  });
+
+  it('a failure newer than the last success: red, with the reason in plain words', () => {
+    const v = trayView(input({
+      statuses: [status({ lastSuccess: { at: new Date(NOW - 3_600_000).toISOString(), file: 'x' }, lastFailure: { at: new Date(NOW - 10 * 60_000).toISOString(), reason: 'The database … stayed busy' } })],
+      failureKinds: new Map([['pos', 'busy']]),
+    }));
+    expect(v).toMatchObject({ state: 'error', statusLine: 'Backup failed 10 min ago: database locked' });
+  });
+
+  it('overdue or an unreachable folder: amber; a running backup: blue with its progress', () => {
+    // An hourly job whose last backup is 5 h old; the 12:00 run (due just now) is not late yet, 11:00 is.
+    const overdue = trayView(input({ jobs: [job()], statuses: [status({ lastSuccess: { at: new Date(NOW - 5 * 3_600_000).toISOString(), file: 'x' } })] }));
+    expect(overdue.state).toBe('warning');
+    expect(overdue.statusLine).toMatch(/overdue since/);
+    const onTime = trayView(input({ jobs: [job()], statuses: [status({ lastSuccess: { at: new Date(NOW - 50 * 60_000).toISOString(), file: 'x' } })] }));
+    expect(onTime.state).toBe('ok');
+    expect(trayView(input({ reachable: () => false })).statusLine).toBe('backup folder not reachable: /backups');
+    const running = trayView(input({ running: { jobId: 'pos', progress: { phase: 'copying', done: 45, total: 100 } } }));
+    expect(running).toMatchObject({ state: 'running', statusLine: 'Backing up: copying 45%' });
+    expect(running.tooltip).toContain('45%');
+  });
+
+  it('paused jobs show "Resume"; the line says until when', () => {
+    const v = trayView(input({ jobs: [job({ pausedUntil: new Date(NOW + 3_600_000).toISOString() })] }));
+    expect(v).toMatchObject({ state: 'ok', anyPaused: true, allPaused: true });
+    expect(v.statusLine).toMatch(/^Backups paused until /);
+  });
+
+  it('icons differ per platform: ICO on Windows, template images on macOS, PNG elsewhere; all exist', () => {
+    for (const p of ['win32', 'darwin', 'linux'] as const) {
+      for (const s of ['ok', 'running', 'warning', 'error'] as const) expect(existsSync(trayIcon(s, p).path)).toBe(true);
+    }
+    expect(trayIcon('ok', 'darwin').isTemplate).toBe(true);
+    expect(trayIcon('error', 'win32').path).toMatch(/error\.ico$/);
+  });
+});
+
+describe('notifications', () => {
+  const log = pino({ level: 'silent' });
+  it('the same failure is shown once per window; the next one after it carries the count', async () => {
+    let now = NOW;
+    const shown: string[] = [];
+    const n = new Notifier({ log, now: () => now, windowMs: 30 * 60_000, send: async (note) => { shown.push(note.message); return { clicked: false }; } });
+    const fail: Note = { key: 'failure:pos:busy', state: 'error', title: 'Backup failed: POS', message: 'locked' };
+    expect(await n.notify(fail)).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      now += 60_000;
+      expect(await n.notify(fail)).toBe(false);
+    }
+    now += 30 * 60_000;
+    expect(await n.notify(fail)).toBe(true);
+    expect(shown).toHaveLength(2);
+    expect(shown[1]).toMatch(/This happened 7 times since/);
+    // A success in between makes the next failure news again.
+    expect(n.forget('failure:pos:')).toBe(true);
+    expect(await n.notify(fail)).toBe(true);
+  });
+
+  it('a notification that cannot be shown resolves false and does not throw', async () => {
+    const n = new Notifier({ log, send: async () => { throw new Error('notify-send must be installed on the system.'); } });
+    await expect(n.notify({ key: 'k', state: 'error', title: 't', message: 'm' })).resolves.toBe(false);
+  });
+});
+
+describe('start at login', () => {
+  it('quotes Exec arguments as the Desktop Entry spec asks', () => {
+    expect(desktopExecArg('/usr/bin/lifeboat')).toBe('/usr/bin/lifeboat');
+    expect(desktopExecArg('/home/Jürgen Ölmann/bin/lifeboat')).toBe('"/home/Jürgen Ölmann/bin/lifeboat"');
+    expect(desktopExecArg('/a b/$x`"\\')).toBe('"/a b/\\\\$x\\\\`\\\\"\\\\\\\\"');
+    expect(desktopExecArg('/a/100%')).toBe('/a/100%%');
+  });
+});
+
+describe('tray helper', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-helper-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  it('sees a missing libappindicator3 in ldd output', () => {
+    expect(missingAppindicator('\tlibappindicator3.so.1 => not found\n')).toBe(true);
+    expect(missingAppindicator('\tlibappindicator3.so.1 => /lib/x86_64-linux-gnu/libappindicator3.so.1 (0x1)\n')).toBe(false);
+  });
+
+  it.runIf(process.platform === 'linux' && existsSync('/usr/lib/x86_64-linux-gnu/libayatana-appindicator3.so.1'))('makes a folder whose symlink the dynamic linker then uses for libappindicator3', () => {
+    const bin = join(dir, 'tray_linux_release');
+    copyFileSync(join(dirname(createRequire(import.meta.url).resolve('systray2/package.json')), 'traybin', 'tray_linux_release'), bin);
+    // As on a system without the compat name: ldd reports it missing.
+    const shim = appindicatorShim(bin, join(dir, 'lib'), () => '\tlibappindicator3.so.1 => not found\n');
+    expect(shim).toBe(join(dir, 'lib'));
+    expect(readlinkSync(join(dir, 'lib', 'libappindicator3.so.1'))).toMatch(/libayatana-appindicator3\.so\.1$/);
+    const ldd = execFileSync('ldd', [bin], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: shim ?? '' } });
+    expect(ldd).toContain(`libappindicator3.so.1 => ${join(dir, 'lib', 'libappindicator3.so.1')}`);
+  });
+});
