@@ -62,6 +62,12 @@ export async function startDesktop(o: DesktopOptions): Promise<Desktop> {
       return { key: `failure:${e.jobId}:${err.kind}`, state: 'error', title: `Backup failed: ${name}`, message: `${err.message}\nWhat to do: ${err.hint || 'see the log.'}\nLog: ${logFile()}`, open: { what: 'log', path: logFile() } };
     }
     const folder = folderOf(e.jobId) ?? dirname(e.outcome.result.file);
+    const copyProblem = e.outcome.warnings[0];
+    if (copyProblem) {
+      // Never a silent skip: an off-site copy that failed (e.g. "reconnect Google Drive") is said out loud.
+      const more = e.outcome.warnings.length > 1 ? `\n(and ${e.outcome.warnings.length - 1} more; see the log)` : '';
+      return { key: `copy:${e.jobId}:${copyProblem.slice(0, 60)}`, state: 'warning', title: `Backup made, but a copy failed: ${name}`, message: `${copyProblem}${more}\nLog: ${logFile()}`, open: { what: 'log', path: logFile() } };
+    }
     if (notifier.forget(`failure:${e.jobId}:`)) {
       return { key: `recovered:${e.jobId}`, state: 'ok', title: `Backups work again: ${name}`, message: `A good backup was made: ${e.outcome.result.file}`, open: { what: 'folder', path: folder } };
     }

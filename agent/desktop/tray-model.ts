@@ -106,6 +106,10 @@ export function trayView(input: TrayInput): TrayView {
     // A run due more than the grace ago that nothing has covered since.
     const missed = missedOccurrence(job, lastOk, now - OVERDUE_AFTER_MS);
     if (missed) warnings.push(named(job.id, `backup overdue since ${clock(missed.toISOString(), now)}`));
+    // The local backup counted, but a copy did not arrive (Drive needs reconnecting, NAS offline).
+    const copyProblem = s?.warnings?.[0];
+    if (copyProblem) warnings.push(named(job.id, copyProblem.split('. ')[0] ?? copyProblem));
+    else if (s?.pendingUploads) warnings.push(named(job.id, `${s.pendingUploads} ${s.pendingUploads === 1 ? 'copy waits' : 'copies wait'} to be uploaded again`));
   }
   if (warnings[0]) {
     const more = warnings.length > 1 ? ` (and ${warnings.length - 1} more)` : '';

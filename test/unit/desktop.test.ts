@@ -55,6 +55,19 @@ describe('tray view', () => {
     expect(running.tooltip).toContain('45%');
   });
 
+  it('a copy that failed (e.g. Google Drive needs reconnecting) turns the icon amber with what happened', () => {
+    const v = trayView(input({
+      statuses: [status({
+        lastSuccess: { at: new Date(NOW - 60_000).toISOString(), file: 'x' }, pendingUploads: 1,
+        warnings: ['Copy to Google Drive failed: Google Drive access has expired or was revoked, so the copy to Drive failed. Reconnect Google Drive with `lifeboat drive login`.'],
+      })],
+    }));
+    expect(v.state).toBe('warning');
+    expect(v.statusLine).toMatch(/Google Drive access has expired or was revoked/);
+    const pendingOnly = trayView(input({ statuses: [status({ lastSuccess: { at: new Date(NOW - 60_000).toISOString(), file: 'x' }, pendingUploads: 2, warnings: [] })] }));
+    expect(pendingOnly).toMatchObject({ state: 'warning', statusLine: expect.stringMatching(/2 copies wait to be uploaded again/) as unknown as string });
+  });
+
   it('paused jobs show "Resume"; the line says until when', () => {
     const v = trayView(input({ jobs: [job({ pausedUntil: new Date(NOW + 3_600_000).toISOString() })] }));
     expect(v).toMatchObject({ state: 'ok', anyPaused: true, allPaused: true });
