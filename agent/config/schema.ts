@@ -29,8 +29,6 @@ export const JOB_SCHEMA = {
     destinations: {
       type: 'array',
       minItems: 1,
-      // The first destination is the local folder the backup is made in.
-      prefixItems: [{ properties: { kind: { const: 'folder' } }, required: ['path'] }],
       items: {
         type: 'object',
         additionalProperties: false,
@@ -42,8 +40,8 @@ export const JOB_SCHEMA = {
           encrypt: { type: 'boolean' },
           retention: RETENTION_SCHEMA,
         },
-        if: { properties: { kind: { const: 'folder' } } },
-        then: { required: ['path'] },
+        if: { type: 'object', properties: { kind: { const: 'folder' } } },
+        then: { type: 'object', required: ['path'] },
       },
     },
     retention: RETENTION_SCHEMA,

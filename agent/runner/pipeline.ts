@@ -1,4 +1,4 @@
-import type { Job } from '../config/job.js';
+import type { Destination, Job } from '../config/job.js';
 import type { BackupOptions, BackupProgress, BackupResult } from '../engine/backup-options.js';
 import { LifeboatError } from '../engine/errors.js';
 import { runBackup } from '../engine/run-backup.js';
@@ -8,8 +8,11 @@ import { lockDatabase } from './db-lock.js';
 import type { History } from './history.js';
 
 export function backupOptionsFor(job: Job): BackupOptions {
-  const first = job.destinations[0];
-  if (!first) throw new LifeboatError('config', `Job ${job.id} has no destination.`, 'Add one with `lifeboat job edit`.');
+  // The type says so, but config.json can be edited by hand: the schema cannot say "first".
+  const first: Destination | undefined = job.destinations[0];
+  if (!first || first.kind !== 'folder') {
+    throw new LifeboatError('config', `The first destination of job ${job.id} must be the local backup folder.`, 'Fix config.json, or set it with `lifeboat job edit ID --dest DIR`.');
+  }
   return {
     db: job.db,
     dest: first.path,
