@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { lifeboatHome } from '../config/paths.js';
 import { ConfigStore } from '../config/store.js';
-import { authorizedClient, driveError, loginFlow } from '../destinations/gdrive/auth.js';
 import { driveSettings } from '../destinations/gdrive/settings.js';
 import { TokenStore } from '../destinations/gdrive/token-store.js';
 import { LifeboatError } from '../engine/errors.js';
 import { printJson, reportError, say } from './output.js';
+
+/** Loaded on use: every `lifeboat` process, the agent too, would otherwise carry the Google client libraries. */
+const auth = (): Promise<typeof import('../destinations/gdrive/auth.js')> => import('../destinations/gdrive/auth.js');
 
 function settingsOrThrow(): NonNullable<ReturnType<typeof driveSettings>> {
   const s = driveSettings(process.env, new ConfigStore(lifeboatHome()).load().settings.drive);
@@ -41,6 +43,7 @@ export function registerDrive(program: Command): void {
     .description('Sign in to Google in the browser and allow Lifeboat to keep its own files on Drive (scope drive.file).')
     .option('--no-browser', 'only print the address to open (for a machine without a browser)')
     .action(async (f: { browser: boolean }) => {
+      const { driveError, loginFlow } = await auth();
       try {
         const store = new TokenStore(lifeboatHome());
         await loginFlow(settingsOrThrow(), store, { say, openBrowser: f.browser });
@@ -53,6 +56,7 @@ export function registerDrive(program: Command): void {
   drive.command('logout')
     .description('Forget the Google Drive tokens (and revoke them at Google where possible).')
     .action(async () => {
+      const { authorizedClient } = await auth();
       const store = new TokenStore(lifeboatHome());
       const s = driveSettings(process.env, new ConfigStore(lifeboatHome()).load().settings.drive);
       const client = s ? authorizedClient(s, store) : null;
@@ -66,6 +70,7 @@ export function registerDrive(program: Command): void {
     .description('Whether Google Drive is set up and connected, and whether the connection still works.')
     .option('--json', 'print the result as JSON')
     .action(async (f: { json?: boolean }) => {
+      const { authorizedClient, driveError } = await auth();
       try {
         const s = settingsOrThrow();
         const store = new TokenStore(lifeboatHome());

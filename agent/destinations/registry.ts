@@ -4,8 +4,6 @@ import type { Destination as DestinationConfig, Job, Settings } from '../config/
 import { LifeboatError } from '../engine/errors.js';
 import type { Destination } from './destination.js';
 import { FolderDestination } from './folder.js';
-import { authorizedClient } from './gdrive/auth.js';
-import { DriveDestination } from './gdrive/drive-destination.js';
 import { driveSettings } from './gdrive/settings.js';
 import { TokenStore } from './gdrive/token-store.js';
 
@@ -19,14 +17,20 @@ export function describeDestination(d: DestinationConfig): string {
   return `${d.kind === 'folder' ? d.path : 'Google Drive'}${extras ? ` (${extras})` : ''}`;
 }
 
-/** The one place that knows which module serves which kind of destination. */
-export function openDestination(d: DestinationConfig, job: Job, ctx: { home: string; settings: Settings; env?: NodeJS.ProcessEnv }): Destination {
+/**
+ * The one place that knows which module serves which kind of destination. The Google client
+ * libraries are loaded only when a job has a Drive destination: they cost the idle agent about
+ * 15 MiB of RSS otherwise.
+ */
+export async function openDestination(d: DestinationConfig, job: Job, ctx: { home: string; settings: Settings; env?: NodeJS.ProcessEnv }): Promise<Destination> {
   if (d.kind === 'folder') return new FolderDestination(d.path);
   const s = driveSettings(ctx.env ?? process.env, ctx.settings.drive);
   if (!s) {
     throw new LifeboatError('config', 'Google Drive is not set up (no OAuth client id).',
       'Run `lifeboat drive setup --client-id ID --client-secret SECRET` with a "Desktop app" client from Google Cloud console, then `lifeboat drive login`.');
   }
+  const { authorizedClient } = await import('./gdrive/auth.js');
+  const { DriveDestination } = await import('./gdrive/drive-destination.js');
   const auth = authorizedClient(s, new TokenStore(ctx.home));
   if (!auth) throw new LifeboatError('auth', 'Google Drive is not connected.', 'Run `lifeboat drive login` to connect it.');
   return new DriveDestination({

@@ -82,7 +82,7 @@ export async function copyToDestinations(job: Job, localFile: string, ctx: CopyC
     const files = [...ctx.history.pendingUploads(job.id).filter((p) => p.destination === key && p.file !== localFile).map((p) => p.file), localFile];
     let dest: Destination;
     try {
-      dest = openDestination(d, job, ctx);
+      dest = await openDestination(d, job, ctx);
     } catch (err) {
       const e = asError(err);
       for (const f of files) ctx.history.uploadFailed(job.id, key, f, e.toLine(), ctx.now());
@@ -126,7 +126,7 @@ export async function pruneJob(job: Job, ctx: CopyContext, opts: { dryRun: boole
     const report: PruneReport = { destination: describeDestination(d), plan: { keep: [], remove: [] }, removed: [], error: null };
     reports.push(report);
     try {
-      const dest = i === 0 ? new FolderDestination(job.destinations[0].path) : openDestination(d, job, ctx);
+      const dest = i === 0 ? new FolderDestination(job.destinations[0].path) : await openDestination(d, job, ctx);
       const objects = await dest.list();
       const names = new Set(objects.map((o) => o.name));
       const candidates = [];
