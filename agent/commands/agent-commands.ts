@@ -11,7 +11,7 @@ import { formatBytes } from '../engine/backup.js';
 import { EXIT_CODES, LifeboatError } from '../engine/errors.js';
 import { createLogger, logDir } from '../log.js';
 import { History, type RunRecord } from '../runner/history.js';
-import { jobStatuses, type JobStatus, type StatusReport } from '../runner/status.js';
+import { ago, jobStatuses, type JobStatus, type StatusReport } from '../runner/status.js';
 import { tellAgent } from './agent-link.js';
 import { printJson, reportError, say } from './output.js';
 
@@ -38,23 +38,13 @@ function ensureDemoJob(store: ConfigStore): Job | null {
   return job;
 }
 
-function ago(ms: number | null): string {
-  if (ms === null) return 'never';
-  const m = Math.round(ms / 60_000);
-  if (m < 1) return 'just now';
-  if (m < 60) return `${m} min ago`;
-  const h = Math.round(m / 60);
-  if (h < 48) return `${h} h ago`;
-  return `${Math.round(h / 24)} days ago`;
-}
-
 function statusLines(r: StatusReport): string[] {
   const lines = [r.agent.running ? `Agent: running (pid ${r.agent.pid}, since ${r.agent.startedAt}, version ${r.agent.version})` : 'Agent: not running (start it with `lifeboat start`)'];
   if (r.config.problem) lines.push(`Config problem: ${r.config.problem}${r.config.usingLastGood ? ' — running on the last valid config' : ''}`);
   if (r.jobs.length === 0) lines.push('No jobs yet. Add one with `lifeboat job add`.');
   for (const j of r.jobs) {
     lines.push(`${j.id} (${j.name}): ${j.state}`);
-    lines.push(`  last good backup: ${ago(j.sinceLastSuccessMs)}${j.lastSuccess?.file ? ` — ${j.lastSuccess.file}` : ''}`);
+    lines.push(`  last good backup: ${j.sinceLastSuccessMs === null ? 'never' : ago(j.sinceLastSuccessMs)}${j.lastSuccess?.file ? ` — ${j.lastSuccess.file}` : ''}`);
     if (j.lastFailure) lines.push(`  last failure: ${j.lastFailure.at}: ${j.lastFailure.reason ?? ''}`);
     lines.push(`  next run: ${j.nextRun ?? (j.state === 'paused' ? 'paused' : 'none')}   schedule: ${j.schedule}`);
     lines.push(`  success rate (30 days): ${j.successRate.total ? `${Math.round((100 * j.successRate.success) / j.successRate.total)}% (${j.successRate.success}/${j.successRate.total})` : 'no runs yet'}`);

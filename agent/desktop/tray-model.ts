@@ -1,6 +1,6 @@
 import type { Job } from '../config/job.js';
 import type { BackupProgress } from '../engine/backup-options.js';
-import type { JobStatus } from '../runner/status.js';
+import { ago, type JobStatus } from '../runner/status.js';
 import { isPaused, missedOccurrence } from '../schedule/catch-up.js';
 import type { TrayState } from './icons.js';
 
@@ -49,14 +49,7 @@ const PHASE_WORDS: Record<BackupProgress['phase'], string> = {
   uploading: 'uploading a copy',
 };
 
-export function ago(ms: number): string {
-  const m = Math.floor(ms / 60_000);
-  if (m < 1) return 'just now';
-  if (m < 60) return `${m} min ago`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ago`;
-  return `${Math.floor(h / 24)} days ago`;
-}
+export { ago };
 
 function clock(iso: string, now: number): string {
   const d = new Date(iso);

@@ -64,3 +64,13 @@ export function jobStatuses(jobs: Job[], history: History | null, now: number, l
     };
   });
 }
+
+/** "just now", "12 min ago", "3 h ago", "5 days ago": for the status line, the tray and the CLI. */
+export function ago(ms: number): string {
+  const m = Math.floor(ms / 60_000);
+  if (m < 1) return 'just now';
+  if (m < 60) return `${m} min ago`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ago`;
+  return `${Math.floor(h / 24)} days ago`;
+}
