@@ -18,48 +18,44 @@ function job(over: Partial<Job>): Job {
   };
 }
 
+/** A started agent with one job whose every backup fails with ERROR; counts the attempts. */
+async function failingAgent(home: string, error: LifeboatError, delaySeconds: number): Promise<{ agent: Agent; calls: () => number }> {
+  let calls = 0;
+  const agent = new Agent({
+    home: join(t.dir, home), log: silentLogger(), clock: new FakeClock('2026-11-26T22:00:00Z'),
+    backup: async () => {
+      calls++;
+      throw error;
+    },
+  });
+  agent.store.updateJobs(() => [job({ retry: { attempts: 3, delaySeconds, maxDelaySeconds: 1 } })]);
+  agent.reload();
+  await agent.start();
+  return { agent, calls: () => calls };
+}
+
 describe('failed runs', () => {
   it('are retried per the job\'s retry settings, recorded with their reason, and the next scheduled run still happens', async () => {
     writeFileSync(join(t.dir, 'pos.db'), '');
-    let calls = 0;
-    const agent = new Agent({
-      home: join(t.dir, 'home'), log: silentLogger(), clock: new FakeClock('2026-11-26T22:00:00Z'),
-      backup: async () => {
-        calls++;
-        throw new LifeboatError('busy', 'The database stayed busy.', 'Try again later.');
-      },
-    });
-    agent.store.updateJobs(() => [job({ retry: { attempts: 3, delaySeconds: 0.05, maxDelaySeconds: 1 } })]);
-    agent.reload();
-    await agent.start();
+    const { agent, calls } = await failingAgent('home', new LifeboatError('busy', 'The database stayed busy.', 'Try again later.'), 0.05);
     (agent.clock as FakeClock).advance(3_600_000);
-    for (let i = 0; i < 50 && calls < 3; i++) await sleep(50);
+    for (let i = 0; i < 50 && calls() < 3; i++) await sleep(50);
     await sleep(300);
-    expect(calls).toBe(3);
+    expect(calls()).toBe(3);
     const runs = agent.history.list({ jobId: 'pos', limit: 10 }).reverse();
     expect(runs.map((r) => r.trigger)).toEqual(['schedule', 'retry', 'retry']);
     expect(runs.every((r) => r.outcome === 'failure' && r.errorKind === 'busy' && /stayed busy/.test(r.reason ?? ''))).toBe(true);
     (agent.clock as FakeClock).advance(24 * 3_600_000);
-    for (let i = 0; i < 50 && calls < 4; i++) await sleep(20);
+    for (let i = 0; i < 50 && calls() < 4; i++) await sleep(20);
     expect(agent.history.list({ jobId: 'pos', limit: 10 })[0]?.trigger).toBe('schedule');
     await agent.stop();
   });
 
   it('a damaged database is not retried (it will not heal by waiting)', async () => {
-    let calls = 0;
-    const agent = new Agent({
-      home: join(t.dir, 'home2'), log: silentLogger(), clock: new FakeClock('2026-11-26T22:00:00Z'),
-      backup: async () => {
-        calls++;
-        throw new LifeboatError('check', 'The database is damaged.', 'Restore it.');
-      },
-    });
-    agent.store.updateJobs(() => [job({ retry: { attempts: 3, delaySeconds: 0.01, maxDelaySeconds: 1 } })]);
-    agent.reload();
-    await agent.start();
+    const { agent, calls } = await failingAgent('home2', new LifeboatError('check', 'The database is damaged.', 'Restore it.'), 0.01);
     agent.trigger('pos', 'manual');
     await sleep(300);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     await agent.stop();
   });
 });
