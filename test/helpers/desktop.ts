@@ -84,14 +84,21 @@ export class TestDesktop {
     return child;
   }
 
+  private xvfbErr = '';
+
   private async startX(width: number, height: number): Promise<void> {
-    const x = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    // -noreset: without it Xvfb resets itself whenever its last client leaves (the agent's tray
+    // probe does exactly that), and a client connecting during the reset can be turned away.
+    const x = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp', '-noreset'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     this.children.push(x);
+    x.stderr?.on('data', (b: Buffer) => (this.xvfbErr = (this.xvfbErr + b.toString()).slice(-2000)));
     const fd3 = x.stdio[3] as NodeJS.ReadableStream;
     let out = '';
     fd3.on('data', (b: Buffer) => (out += b.toString()));
     const n = await until('Xvfb to pick a display', () => /^(\d+)\n/.exec(out)?.[1], 10_000, 20);
     this.display = `:${n}`;
+    // The display number alone does not prove a client can connect yet; a real handshake does.
+    await until(`Xvfb on ${this.display} to accept a client (${this.xvfbErr.trim() || 'no output'})`, () => x11SelectionOwned(this.display, 'WM_S0', process.env).then(() => true, () => false), 10_000);
   }
 
   private async startBus(): Promise<void> {
@@ -113,9 +120,23 @@ export class TestDesktop {
     await until('dunst on the session bus', () => this.hasBusName('org.freedesktop.Notifications'), 10_000);
   }
 
+  /** trayer, started again (up to 3 times) if it dies before it owns the tray selection. */
   private async startTrayer(height: number): Promise<void> {
-    this.spawn('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'request', '--height', String(height), '--SetDockType', 'true', '--transparent', 'false', '--expand', 'true']);
-    await until('trayer to own the system tray selection', () => x11SelectionOwned(this.display, '_NET_SYSTEM_TRAY_S0', process.env).catch(() => false), 10_000);
+    const args = ['--edge', 'top', '--align', 'right', '--widthtype', 'request', '--height', String(height), '--SetDockType', 'true', '--transparent', 'false', '--expand', 'true'];
+    let why = '';
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const trayer = this.spawn('trayer', args);
+      let err = '';
+      trayer.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+      const owned = await until('trayer to own the system tray selection, or to exit', async () => {
+        if (await x11SelectionOwned(this.display, '_NET_SYSTEM_TRAY_S0', process.env).catch(() => false)) return 'owned';
+        return trayer.exitCode !== null || trayer.signalCode !== null ? 'exited' : null;
+      }, 10_000);
+      if (owned === 'owned') return;
+      why = `trayer exited ${trayer.exitCode ?? trayer.signalCode}: ${err.trim()}`;
+      await sleep(500);
+    }
+    throw new Error(`trayer would not start on ${this.display} after 3 tries (${why}; Xvfb said: ${this.xvfbErr.trim() || 'nothing'})`);
   }
 
   /** Every Notify call seen on the bus so far (dbus-monitor's text). */
