@@ -1,0 +1,156 @@
+import { copyFileSync, closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { mapPages } from '../../agent/engine/page-map.js';
+import { ROOT, tempDir } from '../helpers/fixtures.js';
+
+// The built module: its check threads load dist/agent/engine/check-worker.js, which only exists there.
+type Integrity = typeof import('../../agent/engine/integrity.js');
+const { checkDatabase, checkInParallel, planParallelCheck } = (await import(pathToFileURL(join(ROOT, 'dist/agent/engine/integrity.js')).href)) as Integrity;
+
+const t = tempDir('parallel-check');
+afterAll(() => t.cleanup());
+
+/** Two tables of about the same size, each with an index, and a freelist left by a dropped table. */
+let good = '';
+beforeAll(() => {
+  good = join(t.dir, 'good.db');
+  const db = new Database(good);
+  db.exec(`
+    CREATE TABLE sales (id INTEGER PRIMARY KEY, sku TEXT NOT NULL, note TEXT);
+    CREATE TABLE stock (id INTEGER PRIMARY KEY, sku TEXT NOT NULL, note TEXT);
+    CREATE INDEX sales_sku ON sales(sku);
+    CREATE INDEX stock_sku ON stock(sku);
+    CREATE TABLE scratch (x BLOB);`);
+  const fill = db.transaction(() => {
+    const a = db.prepare('INSERT INTO sales (sku, note) VALUES (?, ?)');
+    const b = db.prepare('INSERT INTO stock (sku, note) VALUES (?, ?)');
+    for (let i = 0; i < 20_000; i++) {
+      a.run(`sku-${i % 997}`, 'x'.repeat(60));
+      b.run(`sku-${(i * 7) % 991}`, 'y'.repeat(60));
+    }
+    // Big blobs: overflow pages, which the page map does not follow and must not trip over.
+    const s = db.prepare('INSERT INTO scratch VALUES (?)');
+    for (let i = 0; i < 200; i++) s.run(Buffer.alloc(9000, i));
+  });
+  fill();
+  db.exec('DROP TABLE scratch');
+  db.close();
+});
+
+function copyOf(name: string): string {
+  const path = join(t.dir, name);
+  copyFileSync(good, path);
+  return path;
+}
+
+function readU32(path: string, offset: number): number {
+  const fd = openSync(path, 'r');
+  const b = Buffer.alloc(4);
+  readSync(fd, b, 0, 4, offset);
+  closeSync(fd);
+  return b.readUInt32BE(0);
+}
+
+function writeU32(path: string, offset: number, value: number): void {
+  const fd = openSync(path, 'r+');
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value, 0);
+  writeSync(fd, b, 0, 4, offset);
+  closeSync(fd);
+}
+
+function leafOf(path: string, table: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1").pluck().get(table) as number;
+  } finally {
+    db.close();
+  }
+}
+
+describe('the page map (b-tree interior pages and the freelist, read without SQLite)', () => {
+  it('of a sound database: no problems, the freelist SQLite reports, and the pages of every b-tree', () => {
+    const db = new Database(good, { readonly: true });
+    const freelist = db.pragma('freelist_count', { simple: true }) as number;
+    const perTree = db.prepare("SELECT s.rootpage AS root, count(*) AS pages FROM dbstat d JOIN sqlite_schema s ON s.name = d.name WHERE d.pagetype IN ('internal', 'leaf') GROUP BY s.rootpage").all() as Array<{ root: number; pages: number }>;
+    const roots = perTree.map((r) => r.root);
+    db.close();
+    expect(freelist).toBeGreaterThan(400);
+    const map = mapPages(good, roots);
+    expect(map.problems).toEqual([]);
+    expect(map.freelistPages).toBe(freelist);
+    for (const { root, pages } of perTree) expect(map.treePages.get(root)).toBe(pages);
+  });
+
+  it('catches a page that is both free and in use, which a per-table quick_check does not', async () => {
+    const bad = copyOf('double-use.db');
+    const trunk = readU32(bad, 32);
+    const pageSize = 4096;
+    const victim = leafOf(bad, 'sales');
+    // The first leaf entry of the first freelist trunk now names a page the sales table uses.
+    writeU32(bad, (trunk - 1) * pageSize + 8, victim);
+
+    const partial = checkDatabase(bad, 'quick', ['sqlite_schema', 'sales', 'stock']);
+    expect(partial.ok).toBe(true); // the gap the page map closes
+    const whole = checkDatabase(bad, 'quick');
+    expect(whole.ok).toBe(false);
+
+    const parallel = await checkInParallel(bad);
+    expect(parallel.ok).toBe(false);
+    expect(parallel.problems.join('\n')).toContain(`page ${victim} is used by both the b-tree at page`);
+  });
+
+  it('catches a freelist count that does not match the header', async () => {
+    const bad = copyOf('freelist-count.db');
+    writeU32(bad, 36, readU32(bad, 36) + 3);
+    const r = await checkInParallel(bad);
+    expect(r.ok).toBe(false);
+    expect(r.problems[0]).toMatch(/freelist holds \d+ pages, the header says \d+/);
+  });
+
+  it('catches a freelist trunk that points past the end of the file', async () => {
+    const bad = copyOf('freelist-range.db');
+    writeU32(bad, 32, 0x7fff0000);
+    const r = await checkInParallel(bad);
+    expect(r.ok).toBe(false);
+    expect(r.problems[0]).toMatch(/invalid page number \d+ in the freelist/);
+  });
+});
+
+describe('the parallel quick check', () => {
+  it('shares the tables out over two threads and passes a sound database', async () => {
+    const plan = planParallelCheck(good, 2);
+    expect(plan.groups.map((g) => g.tables.length > 0)).toEqual([true, true]);
+    expect(plan.groups.flatMap((g) => g.tables).sort()).toEqual(['sales', 'sqlite_schema', 'stock']);
+    const [a, b] = plan.groups.map((g) => g.cost);
+    expect(Math.min(a ?? 0, b ?? 0) / Math.max(a ?? 1, b ?? 1)).toBeGreaterThan(0.8);
+    expect(await checkInParallel(good)).toMatchObject({ level: 'quick', ok: true, problems: [] });
+  });
+
+  it('fails on a garbled leaf page of either table', async () => {
+    for (const table of ['sales', 'stock']) {
+      const bad = copyOf(`garbled-${table}.db`);
+      const page = leafOf(bad, table);
+      const fd = openSync(bad, 'r+');
+      writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, (page - 1) * 4096);
+      closeSync(fd);
+      const r = await checkInParallel(bad);
+      expect(r.ok, table).toBe(false);
+      // SQLite's words ("Tree 2 page 923 ...", "malformed") or the page map's, whichever reads it first.
+      expect(r.problems.join('\n')).toMatch(/Tree \d+ page \d+|malformed|is not a b-tree page/);
+    }
+  });
+
+  it('is not fooled by a file that is not a database', async () => {
+    const path = join(t.dir, 'not-a-db.db');
+    const fd = openSync(path, 'w');
+    writeSync(fd, Buffer.alloc(8192, 0x41));
+    closeSync(fd);
+    const r = await checkInParallel(path);
+    expect(r.ok).toBe(false);
+    expect(r.problems[0]).toMatch(/not a database/);
+  });
+});
