@@ -103,11 +103,17 @@ export async function autostartStatus(o: AutostartOptions): Promise<AutostartSta
   return { enabled: true, entry, launcher };
 }
 
-export async function enableAutostart(o: AutostartOptions): Promise<AutostartState> {
+/** Writes the launcher script (see launcherText) and returns its path. */
+export function writeLauncher(o: AutostartOptions): string {
   const launcher = launcherPath(o);
   mkdirSync(join(o.home, 'bin'), { recursive: true });
   writeFileSync(launcher, launcherText(o), { mode: 0o755 });
   chmodSync(launcher, 0o755);
+  return launcher;
+}
+
+export async function enableAutostart(o: AutostartOptions): Promise<AutostartState> {
+  const launcher = writeLauncher(o);
   await autoLauncher(launcher).enable();
   if ((o.platform ?? process.platform) === 'linux') writeFileSync(linuxEntry(o.env ?? process.env, launcher), desktopEntry(launcher));
   return autostartStatus(o);

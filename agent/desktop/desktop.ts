@@ -11,6 +11,7 @@ import { Tray, type PauseLength } from './tray.js';
 import { findTrayHost } from './tray-host.js';
 import { prepareTrayHelper } from './tray-helper.js';
 import { trayView, type TrayView } from './tray-model.js';
+import { ensureToastShortcut } from './windows-toast.js';
 
 export interface DesktopOptions {
   agent: Agent;
@@ -50,6 +51,9 @@ export async function startDesktop(o: DesktopOptions): Promise<Desktop> {
   const jobName = (id: string): string => agent.jobs().find((j) => j.id === id)?.name ?? id;
   const folderOf = (id: string): string | undefined => agent.jobs().find((j) => j.id === id)?.destinations[0]?.path;
   let announce = o.announce ?? null;
+
+  // Before the first notification can matter; it never holds up the start.
+  void ensureToastShortcut({ ...autostartOpts, log });
 
   agent.onRun((e) => {
     const note = noteFor(e);

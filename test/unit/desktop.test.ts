@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,8 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_FIELDS, type Job } from '../../agent/config/job.js';
 import { desktopExecArg } from '../../agent/desktop/autostart.js';
 import { trayIcon } from '../../agent/desktop/icons.js';
-import { Notifier, type Note } from '../../agent/desktop/notifier.js';
+import { Notifier, WINDOWS_APP_ID, type Note } from '../../agent/desktop/notifier.js';
 import { appindicatorShim, missingAppindicator } from '../../agent/desktop/tray-helper.js';
+import { TOAST_SHORTCUT, ensureToastShortcut } from '../../agent/desktop/windows-toast.js';
 import { trayView, type TrayInput } from '../../agent/desktop/tray-model.js';
 import type { JobStatus } from '../../agent/runner/status.js';
 import pino from 'pino';
@@ -107,6 +108,44 @@ describe('notifications', () => {
   it('a notification that cannot be shown resolves false and does not throw', async () => {
     const n = new Notifier({ log, send: async () => { throw new Error('notify-send must be installed on the system.'); } });
     await expect(n.notify({ key: 'k', state: 'error', title: 't', message: 'm' })).resolves.toBe(false);
+  });
+});
+
+describe('Windows toasts (the command is checked here; Windows itself is not available in CI)', () => {
+  const log = pino({ level: 'silent' });
+  it('creates the Start-menu shortcut with the app ID once, pointing at the launcher, through the SnoreToast that node-notifier ships', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lifeboat-toast-'));
+    try {
+      const env = { APPDATA: join(home, 'AppData', 'Roaming') };
+      const calls: Array<[string, string[]]> = [];
+      const run = async (file: string, args: string[]): Promise<void> => {
+        calls.push([file, args]);
+        const lnk = join(env.APPDATA, 'Microsoft', 'Windows', 'Start Menu', 'Programs', args[1] ?? '');
+        mkdirSync(dirname(lnk), { recursive: true });
+        writeFileSync(lnk, 'shortcut');
+      };
+      expect(await ensureToastShortcut({ home, env, platform: 'win32', arch: 'x64', log, run })).toBe('created');
+      const [file, args] = calls[0] ?? ['', []];
+      expect(existsSync(file)).toBe(true);
+      expect(file).toMatch(/node-notifier[\\/]vendor[\\/]snoreToast[\\/]snoretoast-x64\.exe$/);
+      expect(args).toEqual(['-install', TOAST_SHORTCUT, join(home, 'bin', 'lifeboat.vbs'), WINDOWS_APP_ID]);
+      expect(readFileSync(join(home, 'bin', 'lifeboat.vbs'), 'utf8')).toMatch(/start --login/);
+      expect(await ensureToastShortcut({ home, env, platform: 'win32', arch: 'x64', log, run })).toBe('exists');
+      expect(calls).toHaveLength(1);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('a shortcut that cannot be made is logged and never thrown; other systems need none', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lifeboat-toast-'));
+    try {
+      const run = async (): Promise<void> => { throw new Error('Access is denied.'); };
+      expect(await ensureToastShortcut({ home, env: { APPDATA: home }, platform: 'win32', log, run })).toBe('failed');
+      expect(await ensureToastShortcut({ home, platform: 'linux', log, run })).toBe('not-windows');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 
