@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Logger } from '../log.js';
 import { notificationIcon, type TrayState } from './icons.js';
@@ -12,8 +13,11 @@ export interface Note {
   open?: { what: 'log' | 'folder'; path: string };
 }
 
-/** What actually shows a note; node-notifier in the agent. Resolves once handed to the OS. */
-export type SendNote = (n: Note & { icon: string }) => Promise<{ clicked: boolean }>;
+/**
+ * What actually shows a note. Resolves once the note is handed to the OS; ON_CLICK runs if the
+ * person clicks it (where the platform reports clicks).
+ */
+export type SendNote = (n: Note & { icon: string; onClick?: () => void }) => Promise<void>;
 
 export interface NotifierOptions {
   log: Logger;
@@ -30,30 +34,70 @@ export const WINDOWS_APP_ID = 'Lifeboat.Agent';
 
 const require = createRequire(import.meta.url);
 
+/** How long a note stays, in seconds: failures longer, so someone walking past sees them. */
+const showFor = (n: Note): number => (n.state === 'error' ? 30 : 10);
+
+const actionLabel = (n: Note): string => (n.open?.what === 'log' ? 'Open log' : 'Open backup folder');
+
 /**
- * node-notifier picks notify-send (Linux), terminal-notifier (macOS) or SnoreToast (Windows).
+ * node-notifier: terminal-notifier (macOS) or SnoreToast (Windows); on Linux, linuxNotifySend().
  * Loaded on first use: most days nothing is notified, and the idle agent's memory counts.
  */
-export const nodeNotifierSend: SendNote = (n) => new Promise((resolve, reject) => {
-  // node-notifier has no ESM build; its types do not cover the per-platform options used here.
-  const notifier = require('node-notifier') as { notify: (o: Record<string, unknown>, cb: (err: Error | null, response: string, meta?: { activationType?: string }) => void) => void };
-  const clickable = process.platform !== 'linux' && n.open !== undefined;
-  notifier.notify({
-    title: n.title,
-    message: n.message,
-    icon: n.icon,
-    appName: 'Lifeboat',
-    'app-name': 'Lifeboat',
-    appID: WINDOWS_APP_ID,
-    urgency: n.state === 'error' ? 'critical' : 'normal',
-    // Waiting keeps a helper process until the note is clicked or gone; only worth it for a click.
-    wait: clickable,
-    timeout: n.state === 'error' ? 30 : 10,
-  }, (err, response, meta) => {
-    if (err) reject(err);
-    else resolve({ clicked: meta?.activationType === 'clicked' || response === 'activate' });
+export const nodeNotifierSend: SendNote = (n) => {
+  if (process.platform === 'linux') return linuxNotifySend(n);
+  return new Promise((resolve, reject) => {
+    // node-notifier has no ESM build; its types do not cover the per-platform options used here.
+    const notifier = require('node-notifier') as { notify: (o: Record<string, unknown>, cb: (err: Error | null, response: string, meta?: { activationType?: string }) => void) => void };
+    notifier.notify({
+      title: n.title,
+      message: n.message,
+      icon: n.icon,
+      appName: 'Lifeboat',
+      appID: WINDOWS_APP_ID,
+      // Waiting keeps a helper process until the note is clicked or gone; only worth it for a click.
+      wait: n.onClick !== undefined,
+      timeout: showFor(n),
+    }, (err, response, meta) => {
+      if (err) return reject(err);
+      if (meta?.activationType === 'clicked' || response === 'activate') n.onClick?.();
+      resolve();
+    });
   });
-});
+};
+
+/**
+ * Linux: `notify-send` (libnotify), as node-notifier would run it, plus a default action when the
+ * note opens something. node-notifier cannot pass `--action`, and without one a click is never
+ * reported. With an action notify-send stays until the note is clicked or closed and then prints
+ * the action's name; `--print-id` prints the note's id first, which is when it is on screen.
+ */
+export function linuxNotifySend(n: Note & { icon: string; onClick?: () => void }, command = 'notify-send'): Promise<void> {
+  const args = ['--app-name=Lifeboat', `--icon=${n.icon}`, `--urgency=${n.state === 'error' ? 'critical' : 'normal'}`, `--expire-time=${showFor(n) * 1000}`];
+  if (n.onClick) args.push('--print-id', `--action=default=${actionLabel(n)}`);
+  args.push('--', n.title, n.message);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let shown = false;
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (!shown && out.includes('\n')) {
+        shown = true;
+        resolve();
+      }
+    });
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'ENOENT' ? new Error(`${command} is not installed (Debian and Ubuntu: apt install libnotify-bin)`) : e);
+    });
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(err.trim() || `${command} exited with code ${code}`));
+      if (out.split('\n').slice(1).some((l) => l.trim() === 'default')) n.onClick?.();
+      resolve();
+    });
+  });
+}
 
 /**
  * Failures always reach the person; repeats of the same failure are not shown every minute but
@@ -88,9 +132,13 @@ export class Notifier {
     }
     this.shown.set(note.key, { at: now, suppressed: 0 });
     try {
-      const r = await this.send({ ...note, message, icon: notificationIcon(note.state) });
+      const open = note.open;
+      const onClick = open && this.o.open ? (): void => {
+        this.o.log.info({ event: 'notification-clicked', key: note.key, open: open.path }, `notification clicked: opening ${open.path}`);
+        this.o.open?.(open.path);
+      } : undefined;
+      await this.send({ ...note, message, icon: notificationIcon(note.state), onClick });
       this.o.log.info({ event: 'notified', key: note.key, title: note.title }, `notification shown: ${note.title}`);
-      if (r.clicked && note.open) this.o.open?.(note.open.path);
       return true;
     } catch (err) {
       this.o.log.warn({ event: 'notify-failed', key: note.key, title: note.title, error: (err as Error).message }, `could not show a notification (${(err as Error).message.trim()}); the backup itself is not affected`);

@@ -153,7 +153,12 @@ describe.skipIf(!have)('the tray, for real under Xvfb with trayer', () => {
     })]);
     const lock = await startSnippet(`const db = new Database(${JSON.stringify(lockedDb)}); db.exec('BEGIN EXCLUSIVE'); console.log('ready'); setInterval(() => {}, 1000);`);
     try {
-      const a = startAgent(home, desk.env);
+      // A stand-in for the desktop's opener records what a click on the note opens.
+      const bin = join(home, 'fake-bin');
+      const opened = join(home, 'opened.txt');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${opened}'\n`, { mode: 0o755 });
+      const a = startAgent(home, { ...desk.env, PATH: `${bin}:${process.env.PATH ?? ''}` });
       await trayUp(a);
       await iconState(desk, 'ok');
       const before = desk.notifyCalls.length;
@@ -170,6 +175,11 @@ describe.skipIf(!have)('the tray, for real under Xvfb with trayer', () => {
       expect(await desk.dunstDisplayed()).toBeGreaterThanOrEqual(1);
       await sleep(300);
       await desk.screenshot('tray-error-notification.png');
+      // Clicking the note opens the log.
+      await desk.dunstClickNewest();
+      const target = await until('the click to open something', () => existsSync(opened) && readFileSync(opened, 'utf8').trim(), 10_000);
+      expect(target).toBe(join(home, 'logs', 'current.log'));
+      expect(logLines(home).some((l) => l.event === 'notification-clicked')).toBe(true);
       const icon = await desk.trayIcon();
       await desk.screenshot('tray-24px-error-zoom.png', { x: icon.x - 8, y: 0, w: icon.w + 16, h: icon.h + 8, zoom: 8 });
       const menu = await desk.openTrayMenu();

@@ -150,6 +150,11 @@ export class TestDesktop {
     return Number(r.stdout.trim());
   }
 
+  /** What a click on the newest notification does: dunst invokes its default action. */
+  async dunstClickNewest(): Promise<void> {
+    await run('dunstctl', ['action', '0'], { env: { ...process.env, ...this.env } });
+  }
+
   async dunstCloseAll(): Promise<void> {
     await run('dunstctl', ['close-all'], { env: { ...process.env, ...this.env } }).catch(() => {});
   }

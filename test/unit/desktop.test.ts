@@ -89,7 +89,7 @@ describe('notifications', () => {
   it('the same failure is shown once per window; the next one after it carries the count', async () => {
     let now = NOW;
     const shown: string[] = [];
-    const n = new Notifier({ log, now: () => now, windowMs: 30 * 60_000, send: async (note) => { shown.push(note.message); return { clicked: false }; } });
+    const n = new Notifier({ log, now: () => now, windowMs: 30 * 60_000, send: async (note) => { shown.push(note.message); } });
     const fail: Note = { key: 'failure:pos:busy', state: 'error', title: 'Backup failed: POS', message: 'locked' };
     expect(await n.notify(fail)).toBe(true);
     for (let i = 0; i < 5; i++) {
