@@ -71,6 +71,24 @@ function leafOf(path: string, table: string): number {
   }
 }
 
+function rootsOf(path: string): number[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare('SELECT rootpage FROM sqlite_schema WHERE rootpage > 0').pluck().all() as number[];
+  } finally {
+    db.close();
+  }
+}
+
+function middleLeafOf(path: string, table: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path LIMIT 1 OFFSET 3").pluck().get(table) as number;
+  } finally {
+    db.close();
+  }
+}
+
 describe('the page map (b-tree interior pages and the freelist, read without SQLite)', () => {
   it('of a sound database: no problems, the freelist SQLite reports, and the pages of every b-tree', () => {
     const db = new Database(good, { readonly: true });
@@ -128,19 +146,26 @@ describe('the parallel quick check', () => {
     const [a, b] = plan.groups.map((g) => g.cost);
     expect(Math.min(a ?? 0, b ?? 0) / Math.max(a ?? 1, b ?? 1)).toBeGreaterThan(0.8);
     expect(await checkInParallel(good)).toMatchObject({ level: 'quick', ok: true, problems: [] });
+    expect(await checkInParallel(good, { useThisThread: true, thisThreadPages: 100 })).toMatchObject({ level: 'quick', ok: true, problems: [] });
+    // The calling thread's own work (hashing) is counted: it gets the lighter share.
+    const busy = planParallelCheck(good, 2, [0, 5000]);
+    expect(busy.groups[1]?.checkCost ?? 0).toBeLessThan(busy.groups[0]?.checkCost ?? 0);
   });
 
-  it('fails on a garbled leaf page of either table', async () => {
+  it('fails on a garbled leaf page of either table, whichever thread checks it', async () => {
     for (const table of ['sales', 'stock']) {
       const bad = copyOf(`garbled-${table}.db`);
-      const page = leafOf(bad, table);
+      // A leaf in the middle: the page map never reads it, so SQLite's check in one share must catch it.
+      const page = middleLeafOf(bad, table);
       const fd = openSync(bad, 'r+');
       writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, (page - 1) * 4096);
       closeSync(fd);
-      const r = await checkInParallel(bad);
-      expect(r.ok, table).toBe(false);
-      // SQLite's words ("Tree 2 page 923 ...", "malformed") or the page map's, whichever reads it first.
-      expect(r.problems.join('\n')).toMatch(/Tree \d+ page \d+|malformed|is not a b-tree page/);
+      expect(mapPages(bad, rootsOf(bad)).problems).toEqual([]);
+      for (const useThisThread of [false, true]) {
+        const r = await checkInParallel(bad, { useThisThread });
+        expect(r.ok, `${table}, this thread: ${useThisThread}`).toBe(false);
+        expect(r.problems.join('\n')).toMatch(/Tree \d+ page \d+|malformed/);
+      }
     }
   });
 
