@@ -62,32 +62,21 @@ function writeU32(path: string, offset: number, value: number): void {
   closeSync(fd);
 }
 
-function leafOf(path: string, table: string): number {
+/** The first column of every row SQL gives on PATH (opened read-only). */
+function column(path: string, sql: string, ...params: unknown[]): number[] {
   const db = new Database(path, { readonly: true });
   try {
-    return db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1").pluck().get(table) as number;
+    return db.prepare(sql).pluck().all(...params) as number[];
   } finally {
     db.close();
   }
 }
 
-function rootsOf(path: string): number[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare('SELECT rootpage FROM sqlite_schema WHERE rootpage > 0').pluck().all() as number[];
-  } finally {
-    db.close();
-  }
-}
-
-function middleLeafOf(path: string, table: string): number {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path LIMIT 1 OFFSET 3").pluck().get(table) as number;
-  } finally {
-    db.close();
-  }
-}
+const leafOf = (path: string, table: string): number =>
+  column(path, "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1", table)[0] ?? 0;
+const middleLeafOf = (path: string, table: string): number =>
+  column(path, "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY path LIMIT 1 OFFSET 3", table)[0] ?? 0;
+const rootsOf = (path: string): number[] => column(path, 'SELECT rootpage FROM sqlite_schema WHERE rootpage > 0');
 
 describe('the page map (b-tree interior pages and the freelist, read without SQLite)', () => {
   it('of a sound database: no problems, the freelist SQLite reports, and the pages of every b-tree', () => {
