@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AGENT_NODE_FLAGS } from '../agent/node-flags.js';
 
 /**
  * The idle headless agent, as a till PC runs it all day: RSS, and how often it wakes when nothing
@@ -54,7 +55,7 @@ function idleJob(home: string, dbPath: string): Record<string, unknown> {
 export async function measureAgentIdle(dbPath: string, observeSeconds = 60): Promise<AgentIdleResult> {
   const home = mkdtempSync(join(tmpdir(), 'lifeboat-bench-agent-'));
   writeFileSync(join(home, 'config.json'), JSON.stringify({ jobs: [idleJob(home, dbPath)], settings: {} }));
-  const child = spawn(process.execPath, [CLI, 'start', '--headless'], { env: { ...process.env, LIFEBOAT_HOME: home }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, CLI, 'start', '--headless'], { env: { ...process.env, LIFEBOAT_HOME: home }, stdio: 'ignore' });
   try {
     await new Promise((r) => setTimeout(r, 5000));
     const pid = child.pid ?? 0;
@@ -123,7 +124,7 @@ export async function measureAgentTrayIdle(dbPath: string, observeSeconds = 30):
   const procs: ChildProcess[] = [];
   const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
   try {
-    const x = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '800x600x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    const x = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '800x600x24', '-nolisten', 'tcp', '-noreset'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
     procs.push(x);
     let fd3 = '';
     (x.stdio[3] as NodeJS.ReadableStream).on('data', (b: Buffer) => (fd3 += b.toString()));
@@ -137,7 +138,7 @@ export async function measureAgentTrayIdle(dbPath: string, observeSeconds = 30):
     const env = { ...process.env, DISPLAY: display, DBUS_SESSION_BUS_ADDRESS: address.trim(), LIFEBOAT_HOME: home, HOME: home };
     procs.push(spawn('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'request', '--height', '24', '--SetDockType', 'true'], { env, stdio: 'ignore' }));
     for (let i = 0; i < 100 && !(await x11SelectionOwned(display, '_NET_SYSTEM_TRAY_S0', env).catch(() => false)); i++) await wait(100);
-    const agent = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const agent = spawn(process.execPath, [...AGENT_NODE_FLAGS, CLI, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     procs.push(agent);
     let out = '';
     agent.stderr.on('data', (b: Buffer) => (out += b.toString()));

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AutoLaunch from 'auto-launch';
+import { AGENT_NODE_FLAGS } from '../node-flags.js';
 import { notificationIcon } from './icons.js';
 
 /**
@@ -48,10 +49,10 @@ function launcherText(o: AutostartOptions): string {
     // wscript runs this without a console window; "" is VBScript's escaped quote.
     const q = (s: string): string => `""${s.replace(/"/g, '""')}""`;
     const env = o.lifeboatHome ? `sh.Environment("PROCESS")("LIFEBOAT_HOME") = "${o.lifeboatHome.replace(/"/g, '""')}"\r\n` : '';
-    return `' Written by "lifeboat autostart on": starts the Lifeboat agent in the tray at login.\r\nSet sh = CreateObject("WScript.Shell")\r\n${env}sh.Run "${q(node)} ${q(cli)} start --login", 0, False\r\n`;
+    return `' Written by "lifeboat autostart on": starts the Lifeboat agent in the tray at login.\r\nSet sh = CreateObject("WScript.Shell")\r\n${env}sh.Run "${q(node)} ${AGENT_NODE_FLAGS.join(' ')} ${q(cli)} start --login", 0, False\r\n`;
   }
   const env = o.lifeboatHome ? `LIFEBOAT_HOME=${shQuote(o.lifeboatHome)}\nexport LIFEBOAT_HOME\n` : '';
-  return `#!/bin/sh\n# Written by "lifeboat autostart on": starts the Lifeboat agent in the tray at login.\n${env}exec ${shQuote(node)} ${shQuote(cli)} start --login "$@"\n`;
+  return `#!/bin/sh\n# Written by "lifeboat autostart on": starts the Lifeboat agent in the tray at login.\n${env}exec ${shQuote(node)} ${AGENT_NODE_FLAGS.join(' ')} ${shQuote(cli)} start --login "$@"\n`;
 }
 
 /** One argument of a desktop entry's Exec key, quoted as the Desktop Entry spec asks. */

@@ -82,7 +82,8 @@ export function linuxNotifySend(n: Note & { icon: string; onClick?: () => void }
     let shown = false;
     child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
-      if (!shown && out.includes('\n')) {
+      // The id comes first; 0 means there was no notification server to take the note.
+      if (!shown && /^[1-9]\d*\n/.test(out)) {
         shown = true;
         resolve();
       }

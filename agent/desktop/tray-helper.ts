@@ -100,11 +100,17 @@ function findLibrary(name: string): string | null {
   return LIB_DIRS.map((d) => join(d, name)).find((p) => existsSync(p)) ?? null;
 }
 
-/** The environment for the helper: LIBDIR first on LD_LIBRARY_PATH. */
+/**
+ * The environment for the helper: LIBDIR first on LD_LIBRARY_PATH, and GDK_GL=disable. GTK 3 loads
+ * OpenGL when it starts, which on a PC without a GPU driver means Mesa's software renderer and
+ * LLVM: 55 of the helper's 84 MiB, for a menu that never draws with GL (measured under Xvfb).
+ */
 export function helperEnv(libDir: string | null, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  if (!libDir) return env;
-  return { ...env, LD_LIBRARY_PATH: [libDir, env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter) };
+  const out: NodeJS.ProcessEnv = { ...env, GDK_GL: env.GDK_GL ?? 'disable' };
+  if (libDir) out.LD_LIBRARY_PATH = [libDir, env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter);
+  return out;
 }
+
 
 /** systray2's ready() never settles when the spawn fails; this bounds the wait. */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -124,9 +124,14 @@ export class Tray {
   private async spawn(): Promise<boolean> {
     const menu = this.build();
     // systray2 spawns the helper with this process's environment and no way to pass another.
-    // The shim folder holds only the libappindicator3 symlink, so other children are unaffected.
+    // The shim folder holds only the libappindicator3 symlink, so other children are unaffected;
+    // GDK_GL is taken out again for the programs openPath() starts.
     const env = helperEnv(this.o.helper.libDir);
     if (env.LD_LIBRARY_PATH !== process.env.LD_LIBRARY_PATH) process.env.LD_LIBRARY_PATH = env.LD_LIBRARY_PATH;
+    if (process.env.GDK_GL === undefined) {
+      process.env.GDK_GL = env.GDK_GL;
+      process.env.LIFEBOAT_SET_GDK_GL = '1';
+    }
     let stderr = '';
     let tray: SysTrayClass | null = null;
     try {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_FIELDS, type Job } from '../../agent/config/job.js';
+import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { startSnippet } from '../helpers/children.js';
 import { missingDesktopTools, STATE_COLOURS, TestDesktop, until } from '../helpers/desktop.js';
 import { requireOrSkip } from '../helpers/env.js';
@@ -65,7 +66,8 @@ function newHome(jobs: Job[], settings: Record<string, unknown> = {}): string {
 
 function startAgent(home: string, env: NodeJS.ProcessEnv, args: string[] = []): Agent {
   // HOME is the test's own, so start-at-login never touches the real ~/.config/autostart.
-  const child = spawn(process.execPath, [CLI, 'start', ...args], { env: { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '', LIFEBOAT_HOME: home, HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With the flags the launcher gives the agent in production (agent/node-flags.ts).
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, CLI, 'start', ...args], { env: { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '', LIFEBOAT_HOME: home, HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -317,6 +319,7 @@ describe.skipIf(!have)('lifeboat autostart', () => {
     // What the session does at login: unquote Exec (Desktop Entry spec) and run it.
     const program = exec.replace(/\\\\/g, '\\').replace(/^"(.*)"$/, '$1').replace(/\\(["`$\\])/g, '$1');
     expect(existsSync(program)).toBe(true);
+    expect(readFileSync(program, 'utf8')).toContain(`${AGENT_NODE_FLAGS.join(' ')} `);
     const child = spawn(program, [], { env: { ...process.env, ...desk.env, HOME: base, LIFEBOAT_HOME: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const a: Agent = { child, home, output: () => out, exited: new Promise((r) => child.on('exit', (c) => r(c))) };
     let out = '';

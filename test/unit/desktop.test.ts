@@ -7,14 +7,23 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_FIELDS, type Job } from '../../agent/config/job.js';
 import { desktopExecArg } from '../../agent/desktop/autostart.js';
 import { trayIcon } from '../../agent/desktop/icons.js';
-import { Notifier, WINDOWS_APP_ID, type Note } from '../../agent/desktop/notifier.js';
-import { appindicatorShim, missingAppindicator } from '../../agent/desktop/tray-helper.js';
+import { Notifier, WINDOWS_APP_ID, linuxNotifySend, type Note } from '../../agent/desktop/notifier.js';
+import { appindicatorShim, helperEnv, missingAppindicator } from '../../agent/desktop/tray-helper.js';
+import { openerEnv } from '../../agent/desktop/open.js';
+import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { TOAST_SHORTCUT, ensureToastShortcut } from '../../agent/desktop/windows-toast.js';
 import { trayView, type TrayInput } from '../../agent/desktop/tray-model.js';
 import type { JobStatus } from '../../agent/runner/status.js';
 import pino from 'pino';
 
 const NOW = Date.parse('2026-03-10T12:00:00Z');
+async function until(ok: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 const job = (over: Partial<Job> = {}): Job => ({
   ...structuredClone(DEFAULT_JOB_FIELDS), id: 'pos', name: 'POS', db: '/data/pos.db', schedule: { cron: '0 * * * *' },
   destinations: [{ kind: 'folder', path: '/backups' }], createdAt: '2026-01-01T00:00:00Z', ...over,
@@ -105,6 +114,32 @@ describe('notifications', () => {
     expect(await n.notify(fail)).toBe(true);
   });
 
+  it('Linux: notify-send\'s printed id means shown, its printed action a click; id 0 or an exit code is a failure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-notify-'));
+    try {
+      const fake = (name: string, body: string): string => {
+        const path = join(dir, name);
+        writeFileSync(path, `#!/bin/sh\necho "$@" > '${path}.args'\n${body}\n`, { mode: 0o755 });
+        return path;
+      };
+      const note = { key: 'k', state: 'error' as const, title: 'Backup failed: POS', message: 'locked', icon: '/i.png', open: { what: 'log' as const, path: '/l' } };
+      let clicks = 0;
+      const clicked = fake('clicked', 'echo 17; sleep 0.2; echo default');
+      await linuxNotifySend({ ...note, onClick: () => clicks++ }, clicked);
+      await until(() => clicks === 1);
+      expect(readFileSync(`${clicked}.args`, 'utf8')).toMatch(/--urgency=critical .*--print-id --action=default=Open log -- Backup failed: POS locked/);
+      const closed = fake('closed', 'echo 18');
+      await linuxNotifySend({ ...note, onClick: () => clicks++ }, closed);
+      const noServer = fake('no-server', 'echo 0; echo "Could not connect: No such file or directory" >&2; exit 1');
+      await expect(linuxNotifySend({ ...note, onClick: () => clicks++ }, noServer)).rejects.toThrow(/Could not connect/);
+      await expect(linuxNotifySend(note, join(dir, 'missing'))).rejects.toThrow(/not installed .*libnotify-bin/);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(clicks).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a notification that cannot be shown resolves false and does not throw', async () => {
     const n = new Notifier({ log, send: async () => { throw new Error('notify-send must be installed on the system.'); } });
     await expect(n.notify({ key: 'k', state: 'error', title: 't', message: 'm' })).resolves.toBe(false);
@@ -155,6 +190,20 @@ describe('start at login', () => {
     expect(desktopExecArg('/home/Jürgen Ölmann/bin/lifeboat')).toBe('"/home/Jürgen Ölmann/bin/lifeboat"');
     expect(desktopExecArg('/a b/$x`"\\')).toBe('"/a b/\\\\$x\\\\`\\\\"\\\\\\\\"');
     expect(desktopExecArg('/a/100%')).toBe('/a/100%%');
+  });
+});
+
+describe('memory', () => {
+  it('the tray helper runs without OpenGL (GTK would load Mesa and LLVM), unless the user chose otherwise; opened programs do not inherit it', () => {
+    expect(helperEnv(null, { PATH: '/bin' })).toEqual({ PATH: '/bin', GDK_GL: 'disable' });
+    expect(helperEnv('/shim', { GDK_GL: 'gles', LD_LIBRARY_PATH: '/x' })).toEqual({ GDK_GL: 'gles', LD_LIBRARY_PATH: '/shim:/x' });
+    expect(openerEnv({ PATH: '/bin', GDK_GL: 'disable', LIFEBOAT_SET_GDK_GL: '1' })).toEqual({ PATH: '/bin' });
+    expect(openerEnv({ PATH: '/bin', GDK_GL: 'disable' })).toEqual({ PATH: '/bin', GDK_GL: 'disable' });
+  });
+
+  it('npm start runs the agent with the same Node flags as the start-at-login launcher', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toContain(`node ${AGENT_NODE_FLAGS.join(' ')} dist/agent/cli.js start`);
   });
 });
 
