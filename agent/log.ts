@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import pinoRoll from 'pino-roll';
 
 export type { Logger };
 
@@ -22,6 +21,9 @@ export function logDir(home: string): string {
 export async function createLogger(home: string, opts: { level?: string } = {}): Promise<Logger> {
   const dir = logDir(home);
   mkdirSync(dir, { recursive: true });
+  // Loaded here, not at the top: pino-roll pulls in all of date-fns (313 files), which every
+  // short `lifeboat` command would otherwise load for nothing.
+  const { default: pinoRoll } = await import('pino-roll');
   const stream = await pinoRoll({ file: join(dir, 'lifeboat'), extension: '.log', size: '5m', limit: { count: 5 }, mkdir: true, symlink: true });
   return pino({ level: opts.level ?? 'info', redact: { paths: REDACT, censor: '[secret]' }, base: { pid: process.pid } }, stream);
 }

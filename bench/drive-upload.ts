@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { FakeDrive } from '../tools/fake-drive.js';
+import { AGENT_NODE_FLAGS } from '../agent/node-flags.js';
 
 /**
  * A multi-GiB resumable upload through the real Google client libraries to the local Drive
@@ -39,7 +40,8 @@ export async function measureDriveUpload(bytes = 1 << 30): Promise<DriveUploadRe
     const file = join(dir, 'pos-2026-11-26T230000Z.sqlite');
     await makeFile(file, bytes);
     const out = await new Promise<string>((resolve, reject) => {
-      const c = spawn(process.execPath, [CHILD, url, file, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // With the agent's own Node flags: the agent is what uploads.
+      const c = spawn(process.execPath, [...AGENT_NODE_FLAGS, CHILD, url, file, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
       let s = '';
       c.stdout.on('data', (d: Buffer) => (s += d.toString()));
       c.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`upload child exited ${code}`))));

@@ -1,18 +1,18 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { Agent } from '../agent.js';
+import type { Agent as AgentClass } from '../agent.js';
 import type { Desktop } from '../desktop/desktop.js';
 import { DEFAULT_JOB_FIELDS, type Job } from '../config/job.js';
 import { demoPaths, lifeboatHome } from '../config/paths.js';
-import { ConfigStore } from '../config/store.js';
+import type { ConfigStore } from '../config/store.js';
 import { createPosDatabase } from '../demo/pos-schema.js';
 import { formatBytes } from '../engine/backup.js';
 import { EXIT_CODES, LifeboatError } from '../engine/errors.js';
-import { createLogger, logDir } from '../log.js';
 import { History, type RunRecord } from '../runner/history.js';
 import { ago, jobStatuses, type JobStatus, type StatusReport } from '../runner/status.js';
 import { tellAgent } from './agent-link.js';
+import { configStore } from './load-store.js';
 import { printJson, reportError, say } from './output.js';
 
 const DEMO_BYTES = 16 << 20;
@@ -54,8 +54,8 @@ function statusLines(r: StatusReport): string[] {
   return lines;
 }
 
-function offlineStatus(home: string): StatusReport {
-  const loaded = new ConfigStore(home).load();
+async function offlineStatus(home: string): Promise<StatusReport> {
+  const loaded = (await configStore(home)).load();
   const historyPath = join(home, 'history.sqlite');
   const history = existsSync(historyPath) ? new History(historyPath, { readonly: true }) : null;
   try {
@@ -74,10 +74,12 @@ export function registerAgentCommands(program: Command): void {
     .action(async (f: { headless?: boolean; login?: boolean }) => {
       const home = lifeboatHome();
       try {
-        const store = new ConfigStore(home);
+        // The agent's own modules are loaded here, so the other commands start quickly.
+        const [{ Agent }, { createLogger, logDir }] = await Promise.all([import('../agent.js'), import('../log.js')]);
+        const store = await configStore(home);
         const demo = f.headless ? null : ensureDemoJob(store);
         const log = await createLogger(home);
-        const agent = new Agent({ home, log });
+        const agent: AgentClass = new Agent({ home, log });
         const running = await agent.start();
         if (running) {
           say(`Lifeboat is already running (pid ${String(running.pid)}) for ${home}.`);
@@ -140,7 +142,7 @@ export function registerAgentCommands(program: Command): void {
     .action(async (f: { json?: boolean }) => {
       try {
         const live = await tellAgent({ cmd: 'status' });
-        const report = live ? (live as unknown as StatusReport) : offlineStatus(lifeboatHome());
+        const report = live ? (live as unknown as StatusReport) : await offlineStatus(lifeboatHome());
         if (f.json) {
           const { ok: _ok, ...rest } = live ?? { ok: true, ...report };
           printJson(live ? rest : report);

@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { lifeboatHome } from '../config/paths.js';
-import { ConfigStore } from '../config/store.js';
 import { driveSettings } from '../destinations/gdrive/settings.js';
 import { TokenStore } from '../destinations/gdrive/token-store.js';
 import { LifeboatError } from '../engine/errors.js';
+import { configStore } from './load-store.js';
 import { printJson, reportError, say } from './output.js';
 
 /** Loaded on use: every `lifeboat` process, the agent too, would otherwise carry the Google client libraries. */
 const auth = (): Promise<typeof import('../destinations/gdrive/auth.js')> => import('../destinations/gdrive/auth.js');
 
-function settingsOrThrow(): NonNullable<ReturnType<typeof driveSettings>> {
-  const s = driveSettings(process.env, new ConfigStore(lifeboatHome()).load().settings.drive);
+async function settingsOrThrow(): Promise<NonNullable<ReturnType<typeof driveSettings>>> {
+  const s = driveSettings(process.env, (await configStore(lifeboatHome())).load().settings.drive);
   if (!s) {
     throw new LifeboatError('config', 'Google Drive is not set up: there is no OAuth client id.',
       'Create a "Desktop app" OAuth client in Google Cloud console (and publish it, or its tokens expire after 7 days), then run `lifeboat drive setup --client-id ID --client-secret SECRET`.');
@@ -28,9 +28,9 @@ export function registerDrive(program: Command): void {
     .option('--api-url <url>', 'Drive API root (default https://www.googleapis.com/)')
     .option('--token-url <url>', 'OAuth token endpoint (default https://oauth2.googleapis.com/token)')
     .option('--auth-url <url>', 'OAuth consent page (default https://accounts.google.com/o/oauth2/v2/auth)')
-    .action((f: { clientId: string; clientSecret: string; apiUrl?: string; tokenUrl?: string; authUrl?: string }) => {
+    .action(async (f: { clientId: string; clientSecret: string; apiUrl?: string; tokenUrl?: string; authUrl?: string }) => {
       try {
-        new ConfigStore(lifeboatHome()).updateSettings({
+        (await configStore(lifeboatHome())).updateSettings({
           drive: { clientId: f.clientId, clientSecret: f.clientSecret, ...(f.apiUrl ? { apiRootUrl: f.apiUrl } : {}), ...(f.tokenUrl ? { tokenUrl: f.tokenUrl } : {}), ...(f.authUrl ? { authUrl: f.authUrl } : {}) },
         });
         say('Google Drive client stored. Next: `lifeboat drive login`.');
@@ -46,7 +46,7 @@ export function registerDrive(program: Command): void {
       const { driveError, loginFlow } = await auth();
       try {
         const store = new TokenStore(lifeboatHome());
-        await loginFlow(settingsOrThrow(), store, { say, openBrowser: f.browser });
+        await loginFlow(await settingsOrThrow(), store, { say, openBrowser: f.browser });
         say(`Google Drive is connected. The tokens are in ${store.path} (readable by this user only).`);
       } catch (err) {
         process.exitCode = reportError(driveError(err), false);
@@ -58,7 +58,7 @@ export function registerDrive(program: Command): void {
     .action(async () => {
       const { authorizedClient } = await auth();
       const store = new TokenStore(lifeboatHome());
-      const s = driveSettings(process.env, new ConfigStore(lifeboatHome()).load().settings.drive);
+      const s = driveSettings(process.env, (await configStore(lifeboatHome())).load().settings.drive);
       const client = s ? authorizedClient(s, store) : null;
       const token = store.read()?.refresh_token;
       if (client && token) await client.revokeToken(token).catch(() => say('lifeboat: could not revoke the token at Google (offline?); it is forgotten here anyway.'));
@@ -72,7 +72,7 @@ export function registerDrive(program: Command): void {
     .action(async (f: { json?: boolean }) => {
       const { authorizedClient, driveError } = await auth();
       try {
-        const s = settingsOrThrow();
+        const s = await settingsOrThrow();
         const store = new TokenStore(lifeboatHome());
         const client = authorizedClient(s, store);
         if (!client) throw new LifeboatError('auth', 'Google Drive is set up but not connected.', 'Run `lifeboat drive login`.');

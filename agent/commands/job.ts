@@ -2,13 +2,14 @@ import { isAbsolute } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_JOB_FIELDS, type Destination, type Job } from '../config/job.js';
 import { lifeboatHome } from '../config/paths.js';
-import { ConfigStore } from '../config/store.js';
 import { LifeboatError } from '../engine/errors.js';
 import type { CheckLevel } from '../engine/integrity.js';
 import { checkSourceFile } from '../engine/source-check.js';
 import { describeDestination } from '../destinations/registry.js';
 import { parseSchedule } from '../schedule/cron.js';
 import { tellAgent } from './agent-link.js';
+import { configStore } from './load-store.js';
+import type { ConfigStore } from '../config/store.js';
 import { printJson, reportError, say } from './output.js';
 import { parseCheck, parseSeconds } from './parse.js';
 
@@ -92,7 +93,7 @@ function describe(job: Job): string {
 
 export function registerJob(program: Command): void {
   const job = program.command('job').description('Add, list, change, pause or remove backup jobs (kept in config.json under LIFEBOAT_HOME).');
-  const store = (): ConfigStore => new ConfigStore(lifeboatHome());
+  const store = (): Promise<ConfigStore> => configStore(lifeboatHome());
   const run = (json: boolean | undefined, fn: () => Promise<void>): Promise<void> =>
     fn().catch((err: unknown) => {
       process.exitCode = reportError(err, Boolean(json));
@@ -134,7 +135,7 @@ export function registerJob(program: Command): void {
         maxWaitSeconds: f.maxWait ?? DEFAULT_JOB_FIELDS.maxWaitSeconds,
         createdAt: new Date().toISOString(),
       };
-      store().updateJobs((jobs) => {
+      (await store()).updateJobs((jobs) => {
         if (jobs.some((j) => j.id === id)) throw new LifeboatError('usage', `A job "${id}" exists already.`, 'Pick another --id, or change it with `lifeboat job edit`.');
         return [...jobs, newJob];
       });
@@ -147,7 +148,7 @@ export function registerJob(program: Command): void {
     .description('List the jobs.')
     .option('--json', 'print the jobs as JSON')
     .action((f: { json?: boolean }) => run(f.json, async () => {
-      const loaded = store().load();
+      const loaded = (await store()).load();
       if (loaded.problem) say(`lifeboat: warning: ${loaded.problem}${loaded.usingLastGood ? ' (showing the last valid config)' : ''}`);
       if (f.json) printJson({ ok: true, jobs: loaded.jobs, problem: loaded.problem });
       else if (loaded.jobs.length === 0) say('No jobs yet. Add one with: lifeboat job add --name NAME --db PATH --schedule "daily at 23:00" --dest DIR');
@@ -177,7 +178,7 @@ export function registerJob(program: Command): void {
       const db = f.db ? await checkedDb(f.db) : undefined;
       const dest = f.dest ? absolute(f.dest, 'backup folder', EXAMPLE_DEST) : undefined;
       let changed: Job | undefined;
-      store().updateJobs((jobs) => {
+      (await store()).updateJobs((jobs) => {
         const j = findJob(jobs, id);
         const tz = f.timezone ?? j.schedule.timezone;
         if (f.schedule || f.timezone) {
@@ -206,7 +207,7 @@ export function registerJob(program: Command): void {
     .argument('<id>', 'the job id')
     .option('--json', 'print the result as JSON')
     .action((id: string, f: { json?: boolean }) => run(f.json, async () => {
-      store().updateJobs((jobs) => {
+      (await store()).updateJobs((jobs) => {
         findJob(jobs, id);
         return jobs.filter((j) => j.id !== id);
       });
@@ -223,7 +224,7 @@ export function registerJob(program: Command): void {
     .action((id: string, f: { for?: string; json?: boolean }) => run(f.json, async () => {
       const until = f.for ? pauseEnd(f.for, new Date()) : null;
       let changed: Job | undefined;
-      store().updateJobs((jobs) => {
+      (await store()).updateJobs((jobs) => {
         const j = findJob(jobs, id);
         if (until) j.pausedUntil = until.toISOString();
         else j.enabled = false;
@@ -241,7 +242,7 @@ export function registerJob(program: Command): void {
     .option('--json', 'print the changed job as JSON')
     .action((id: string, f: { json?: boolean }) => run(f.json, async () => {
       let changed: Job | undefined;
-      store().updateJobs((jobs) => {
+      (await store()).updateJobs((jobs) => {
         const j = findJob(jobs, id);
         j.enabled = true;
         // The end of the pause: occurrences before it are not caught up on.

@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import { EXIT_CODES, LifeboatError } from '../engine/errors.js';
 import type { BackupProgress } from '../engine/backup-options.js';
 import { formatBytes } from '../engine/backup.js';
@@ -37,6 +38,8 @@ const PHASE_WORDS: Record<BackupProgress['phase'], string> = {
 /** A progress bar on an interactive terminal; silent otherwise (scripts, --json, the OS scheduler). */
 export function progressReporter(enabled: boolean): { update: (p: BackupProgress) => void; stop: () => void } {
   if (!enabled) return { update: () => {}, stop: () => {} };
+  // Loaded only for a terminal that shows it; scripts and the agent never draw a bar.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,
     format: '{phase} [{bar}] {percentage}% {amount}',

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { lifeboatHome } from '../config/paths.js';
-import { ConfigStore } from '../config/store.js';
 import { LifeboatError } from '../engine/errors.js';
 import { pruneJob } from '../runner/copies.js';
 import { History } from '../runner/history.js';
 import { join } from 'node:path';
 import { printJson, reportError, say } from './output.js';
+import { configStore } from './load-store.js';
 
 export function registerPrune(program: Command): void {
   program.command('prune')
@@ -17,7 +17,7 @@ export function registerPrune(program: Command): void {
       const home = lifeboatHome();
       const history = new History(join(home, 'history.sqlite'));
       try {
-        const loaded = new ConfigStore(home).load();
+        const loaded = (await configStore(home)).load();
         const jobs = jobId ? loaded.jobs.filter((j) => j.id === jobId) : loaded.jobs;
         if (jobId && jobs.length === 0) throw new LifeboatError('usage', `There is no job "${jobId}".`, `Jobs: ${loaded.jobs.map((j) => j.id).join(', ') || 'none yet'}.`);
         const result = [];

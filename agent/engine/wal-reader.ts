@@ -35,9 +35,25 @@ export interface WalIndex {
 
 const EMPTY = (pageSize: number): WalIndex => ({ pageSize, committedFrames: 0, dbPages: 0, pages: new Map() });
 
-function checksum(buf: Buffer, start: number, end: number, bigEndian: boolean, s0In: number, s1In: number): [number, number] {
+const LITTLE_ENDIAN_CPU = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * SQLite's WAL checksum over 32-bit words in the log's byte order. When that is the CPU's own (a
+ * log written on x86 or ARM, read on one) the words are read through a typed array: the agent
+ * runs without V8's optimising compiler (agent/node-flags.ts), and this loop is then about 4x
+ * faster than one Buffer.readUInt32LE call per word.
+ */
+export function checksum(buf: Buffer, start: number, end: number, bigEndian: boolean, s0In: number, s1In: number): [number, number] {
   let s0 = s0In;
   let s1 = s1In;
+  if (bigEndian !== LITTLE_ENDIAN_CPU && (buf.byteOffset + start) % 4 === 0) {
+    const words = new Uint32Array(buf.buffer, buf.byteOffset + start, (end - start) / 4);
+    for (let i = 0; i < words.length; i += 2) {
+      s0 = (s0 + (words[i] as number) + s1) >>> 0;
+      s1 = (s1 + (words[i + 1] as number) + s0) >>> 0;
+    }
+    return [s0, s1];
+  }
   for (let i = start; i < end; i += 8) {
     const a = bigEndian ? buf.readUInt32BE(i) : buf.readUInt32LE(i);
     const b = bigEndian ? buf.readUInt32BE(i + 4) : buf.readUInt32LE(i + 4);

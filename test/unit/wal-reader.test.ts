@@ -1,7 +1,7 @@
 import { copyFileSync, openSync, closeSync, writeSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWalIndex } from '../../agent/engine/wal-reader.js';
+import { checksum, readWalIndex } from '../../agent/engine/wal-reader.js';
 import { runSnippet } from '../helpers/children.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -74,5 +74,22 @@ describe('readWalIndex', () => {
 
   it('refuses a log whose page size differs from the database', async () => {
     await expect(readWalIndex(`${db}-wal`, 1024)).rejects.toThrow(/page size 4096 differs/);
+  });
+});
+
+describe('the WAL checksum', () => {
+  it('reads words through a typed array when it can, with the same result as word by word', () => {
+    const data = Buffer.alloc(4096 + 8);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+    const aligned = Buffer.alloc(4096);
+    data.copy(aligned, 0, 0, 4096);
+    // Offset 1 in a bigger buffer: not 4-byte aligned, so the word-by-word path is taken.
+    const unaligned = Buffer.alloc(4097).subarray(1);
+    data.copy(unaligned, 0, 0, 4096);
+    for (const bigEndian of [false, true]) {
+      const fast = checksum(aligned, 0, 4096, bigEndian, 7, 11);
+      expect(checksum(unaligned, 0, 4096, bigEndian, 7, 11)).toEqual(fast);
+      expect(fast).not.toEqual([7, 11]);
+    }
   });
 });
