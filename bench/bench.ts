@@ -15,7 +15,7 @@ import { platform } from 'node:os';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { killAllChildren } from './child.js';
 import { ensureDataset, removeWork, removeWorkSync } from './dataset.js';
-import { measureAgentIdle, type AgentIdleResult } from './agent-idle.js';
+import { measureAgentIdle, measureAgentTrayIdle, type AgentIdleResult, type AgentTrayIdleResult } from './agent-idle.js';
 import { measureDriveUpload, type DriveUploadResult } from './drive-upload.js';
 import { evaluateGoals } from './goals.js';
 import { describeMachine } from './machine.js';
@@ -111,7 +111,7 @@ function preflight(): void {
 }
 
 /** The agent's own goals (issue 3: idle RSS, wake-ups) and the Drive upload's (issue 5: flat memory). */
-function agentSection(idle: AgentIdleResult | string, upload: DriveUploadResult | string, sizeMb: number): string {
+function agentSection(idle: AgentIdleResult | string, tray: AgentTrayIdleResult | string, upload: DriveUploadResult | string, sizeMb: number): string {
   const mark = (ok: boolean): string => (ok ? '**PASS**' : '**FAIL**');
   const lines: string[] = [];
   if (typeof idle === 'string') lines.push(`- idle agent: not measured (${idle})`);
@@ -119,6 +119,10 @@ function agentSection(idle: AgentIdleResult | string, upload: DriveUploadResult 
     lines.push('| idle headless agent | RSS (MiB) | peak RSS (MiB) | scheduler wake-ups / min | process context switches / min | observed (s) |', '|---|---|---|---|---|---|');
     lines.push(`| one job, nothing due | ${idle.rssMiB} | ${idle.peakRssMiB} | ${idle.schedulerTicksPerMin} | ${idle.contextSwitchesPerMin} | ${idle.observedSeconds} |`, '');
     lines.push(`- ${mark(idle.rssMiB < 70)} idle headless agent RSS < 70 MiB: ${idle.rssMiB} MiB`);
+  }
+  if (typeof tray === 'string') lines.push(`- idle agent with its tray icon: not measured (${tray})`);
+  else {
+    lines.push(`- ${mark(tray.met)} idle agent plus tray helper (under Xvfb with trayer) RSS < ${tray.goalMiB} MiB: ${tray.totalRssMiB} MiB (agent ${tray.agentRssMiB}, helper ${tray.helperRssMiB}; private memory of both ${tray.totalAnonMiB} MiB; observed ${tray.observedSeconds} s)`);
   }
   if (typeof upload === 'string') lines.push(`- Drive upload: not measured (${upload})`);
   else {
@@ -157,6 +161,8 @@ async function main(): Promise<void> {
   const goals = evaluateGoals(rows, loop);
   log('idle headless agent (60 s)…');
   const idle = wal ? await measureAgentIdle(wal.path, 60).catch((e: unknown) => String(e)) : 'no WAL database';
+  log('idle agent with its tray icon, under Xvfb (30 s)…');
+  const tray = wal ? await measureAgentTrayIdle(wal.path, 30).then((r) => r ?? 'Xvfb, trayer or dbus-daemon is missing').catch((e: unknown) => String(e)) : 'no WAL database';
   log(`resumable upload of ${options.sizeMb} MiB to the local Drive stand-in…`);
   const upload = await measureDriveUpload(options.sizeMb * 2 ** 20).catch((e: unknown) => String(e));
 
@@ -179,7 +185,7 @@ async function main(): Promise<void> {
     '',
     '## Agent and off-site copies',
     '',
-    agentSection(idle, upload, options.sizeMb),
+    agentSection(idle, tray, upload, options.sizeMb),
     '',
     '## Goals',
     '',
@@ -187,7 +193,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(markdown);
-  const json = { finishedAt: new Date().toISOString(), options, machine, datasets, measurements: rows, runs, eventLoop: loop, goals, agentIdle: idle, driveUpload: upload };
+  const json = { finishedAt: new Date().toISOString(), options, machine, datasets, measurements: rows, runs, eventLoop: loop, goals, agentIdle: idle, agentTrayIdle: tray, driveUpload: upload };
   await writeFile(LAST_RUN_JSON, JSON.stringify(json, null, 2) + '\n');
   log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; results also in ${LAST_RUN_JSON}`);
 }
