@@ -65,37 +65,64 @@ export const nodeNotifierSend: SendNote = (n) => {
   });
 };
 
+/** notify-send still running this long has handed its note to the server (its id may be buffered). */
+const SHOWN_AFTER_MS = 500;
+/** A note with a click action keeps its notify-send waiting; past this the click is given up. */
+const CLICK_WAIT_MS = 10 * 60_000;
+
 /**
  * Linux: `notify-send` (libnotify), as node-notifier would run it, plus a default action when the
  * note opens something. node-notifier cannot pass `--action`, and without one a click is never
  * reported. With an action notify-send stays until the note is clicked or closed and then prints
- * the action's name; `--print-id` prints the note's id first, which is when it is on screen.
+ * the action's name. The note counts as shown when notify-send prints its id (`--print-id`) or is
+ * still running after half a second (libnotify before 0.8.4 holds the id back until it exits); an
+ * id of 0 means no server took it. libnotify before 0.7.10 has no `--action`: the note is then
+ * shown without one.
  */
 export function linuxNotifySend(n: Note & { icon: string; onClick?: () => void }, command = 'notify-send'): Promise<void> {
-  const args = ['--app-name=Lifeboat', `--icon=${n.icon}`, `--urgency=${n.state === 'error' ? 'critical' : 'normal'}`, `--expire-time=${showFor(n) * 1000}`];
-  if (n.onClick) args.push('--print-id', `--action=default=${actionLabel(n)}`);
-  args.push('--', n.title, n.message);
+  const base = ['--app-name=Lifeboat', `--icon=${n.icon}`, `--urgency=${n.state === 'error' ? 'critical' : 'normal'}`, `--expire-time=${showFor(n) * 1000}`];
+  const text = ['--', n.title, n.message];
+  if (!n.onClick) return runNotifySend(command, [...base, ...text], () => {});
+  const clickable = [...base, '--print-id', `--action=default=${actionLabel(n)}`, ...text];
+  return runNotifySend(command, clickable, n.onClick).catch((err: Error) => {
+    if (!/unknown option/i.test(err.message)) throw err;
+    return runNotifySend(command, [...base, ...text], () => {});
+  });
+}
+
+function runNotifySend(command: string, args: string[], onClick: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    let shown = false;
-    child.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      // The id comes first; 0 means there was no notification server to take the note.
-      if (!shown && /^[1-9]\d*\n/.test(out)) {
-        shown = true;
+    let settled = false;
+    const shown = (): void => {
+      if (!settled) {
+        settled = true;
         resolve();
       }
+    };
+    const shownTimer = setTimeout(shown, SHOWN_AFTER_MS);
+    const giveUp = setTimeout(() => child.kill(), CLICK_WAIT_MS);
+    giveUp.unref();
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (/^[1-9]\d*\n/.test(out)) shown();
     });
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(shownTimer);
+      clearTimeout(giveUp);
       reject(e.code === 'ENOENT' ? new Error(`${command} is not installed (Debian and Ubuntu: apt install libnotify-bin)`) : e);
     });
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(err.trim() || `${command} exited with code ${code}`));
-      if (out.split('\n').slice(1).some((l) => l.trim() === 'default')) n.onClick?.();
-      resolve();
+    child.on('close', (code, signal) => {
+      clearTimeout(shownTimer);
+      clearTimeout(giveUp);
+      const lines = out.split('\n').map((l) => l.trim());
+      if (code !== 0 && signal === null) return reject(new Error(err.trim() || `${command} exited with code ${code}`));
+      if (lines[0] === '0') return reject(new Error(err.trim() || 'no notification server took the note'));
+      if (lines.slice(1).includes('default')) onClick();
+      shown();
     });
   });
 }

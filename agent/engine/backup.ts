@@ -84,7 +84,11 @@ export async function backupDatabase(options: BackupOptions, onProgress: Progres
       hashMs = Math.round(performance.now() - mark);
       return d;
     });
-    const [check, dbDigest] = await Promise.all([checking, hashing, syncing]);
+    // All three settle before anything is decided: a failed hash must not delete the copy while
+    // the check still reads it (Windows refuses to delete an open file).
+    const failed = (await Promise.allSettled([syncing, hashing, checking])).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [check, dbDigest] = await Promise.all([checking, hashing]);
     lap();
     if (!check.ok) {
       throw new LifeboatError('check',

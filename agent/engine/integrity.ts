@@ -11,6 +11,8 @@ export interface CheckResult {
   /** SQLite's own words for what is wrong (at most a few lines). */
   problems: string[];
   durationMs: number;
+  /** 2 when the quick check was split over two threads (checkInParallel); otherwise absent. */
+  threads?: number;
 }
 
 /**
@@ -69,9 +71,11 @@ const HASH_COST_PER_PAGE = 0.5;
 /**
  * `PRAGMA quick_check` on one thread takes about 3 s per GiB, longer than the copy itself. Split by
  * table over two threads it takes about the time of the biggest table, but each thread's check is
- * then partial and skips the freelist and the pages shared between b-trees: mapPages() checks those
- * from the interior pages. Only orphaned pages (space lost to no table, which loses no data) go
- * unchecked; `lifeboat verify` and `--check full` still run the whole-file check.
+ * then partial and skips what needs the whole file: the freelist, pages used by two b-trees, pages
+ * used by none. mapPages() checks those from the interior pages and the freelist. The split is
+ * made only where the map accounts for every page and the freelist is empty; free pages, overflow
+ * pages (big rows, which the map does not follow) or auto-vacuum's pointer-map pages mean the
+ * whole-file check on one thread. A freelist or map problem fails the check either way.
  */
 export async function checkInParallel(path: string, o: ShareOptions = {}): Promise<CheckResult> {
   const started = performance.now();
@@ -84,16 +88,20 @@ export async function checkInParallel(path: string, o: ShareOptions = {}): Promi
   if (plan.map.problems.length > 0) {
     return { level: 'quick', ok: false, problems: plan.map.problems.slice(0, 5), durationMs: performance.now() - started };
   }
-  // One table holds nearly everything: splitting gains little, so run the whole-file check.
+  // Pages the map cannot vouch for, or one table holding nearly everything (splitting gains
+  // little): the whole-file check.
   const shares = plan.groups.filter((g) => g.tables.length > 0);
   const total = shares.reduce((n, g) => n + g.checkCost, 0);
-  if (shares.length < 2 || Math.max(...shares.map((g) => g.checkCost)) > 0.85 * total) return runCheckWorker({ path, level: 'quick' });
+  // Free pages or unaccounted ones (overflow pages) could hide a page used twice that the map
+  // cannot see, because it does not follow overflow chains (that would mean reading every leaf).
+  const complete = plan.map.unaccountedPages === 0 && plan.map.freelistPages === 0 && !plan.map.autoVacuum;
+  if (!complete || shares.length < 2 || Math.max(...shares.map((g) => g.checkCost)) > 0.85 * total) return runCheckWorker({ path, level: 'quick' });
   const [first, second] = plan.groups.map((g) => ({ path, level: 'quick' as const, tables: g.tables }));
-  const inWorker = runCheckWorker(first as CheckJob);
-  const here = o.useThisThread ? checkDatabase(path, 'quick', second?.tables) : await runCheckWorker(second as CheckJob);
-  const results = [await inWorker, here];
+  const results = o.useThisThread
+    ? await Promise.all([runCheckWorker(first as CheckJob), Promise.resolve(checkDatabase(path, 'quick', second?.tables))])
+    : await Promise.all([runCheckWorker(first as CheckJob), runCheckWorker(second as CheckJob)]);
   const problems = results.flatMap((r) => r.problems);
-  return { level: 'quick', ok: results.every((r) => r.ok), problems: problems.slice(0, 5), durationMs: performance.now() - started };
+  return { level: 'quick', ok: results.every((r) => r.ok), problems: problems.slice(0, 5), durationMs: performance.now() - started, threads: 2 };
 }
 
 export interface CheckPlan {

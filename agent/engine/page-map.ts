@@ -6,10 +6,12 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
  *
  * `PRAGMA quick_check(TABLE)` lets two threads check a big database in about half the time, but
  * a check limited to some tables skips the checks that need the whole file: that the freelist is
- * sound and that no page is used twice by different b-trees or by a b-tree and the freelist. A copy
- * torn between two states of the database shows exactly that (a page freed in one state and reused
- * in the other), so this module does those checks for the parallel quick check. It also counts
- * each b-tree's pages, which is how the tables are shared out between the threads.
+ * sound, that no page is used twice by different b-trees or by a b-tree and the freelist, and
+ * that every page is used. A copy torn between two states of the database shows exactly that (a
+ * page freed in one state and reused in the other), so this module does those checks for the
+ * parallel quick check, as far as interior pages, leaf pages and the freelist go; the caller
+ * runs the whole-file check instead where some pages are left unaccounted for (overflow pages).
+ * It also counts each b-tree's pages, which is how the tables are shared out between threads.
  *
  * File format: https://sqlite.org/fileformat2.html
  */
@@ -20,6 +22,14 @@ export interface PageMap {
   /** Pages under each root page (interior and leaf pages, not overflow pages). */
   treePages: Map<number, number>;
   freelistPages: number;
+  /**
+   * Pages neither in a b-tree's interior or leaf levels, nor on the freelist, nor the lock-byte
+   * page: overflow pages, or pages lost to nothing. The map does not follow overflow chains (that
+   * would mean reading every leaf), so where there are any, only the whole-file check is complete.
+   */
+  unaccountedPages: number;
+  /** Auto-vacuum databases have pointer-map pages, which only the whole-file check verifies. */
+  autoVacuum: boolean;
   /** Problems found, in words close to SQLite's own; empty when sound. */
   problems: string[];
 }
@@ -71,11 +81,14 @@ class Mapper {
     const treePages = new Map<number, number>();
     for (const root of [1, ...roots.filter((r) => r !== 1)]) treePages.set(root, this.walkTree(root));
     const freelistPages = this.walkFreelist();
-    return { pageSize: this.pageSize, pageCount: this.pageCount, treePages, freelistPages, problems: this.problems };
+    let unaccountedPages = 0;
+    for (let p = 1; p <= this.pageCount; p++) if (this.owner[p] === 0) unaccountedPages++;
+    const autoVacuum = this.head.readUInt32BE(52) !== 0;
+    return { pageSize: this.pageSize, pageCount: this.pageCount, treePages, freelistPages, unaccountedPages, autoVacuum, problems: this.problems };
   }
 
   private fail(problem: string): PageMap {
-    return { pageSize: this.pageSize, pageCount: this.pageCount, treePages: new Map(), freelistPages: 0, problems: [problem] };
+    return { pageSize: this.pageSize, pageCount: this.pageCount, treePages: new Map(), freelistPages: 0, unaccountedPages: 0, autoVacuum: false, problems: [problem] };
   }
 
   private problem(text: string): void {

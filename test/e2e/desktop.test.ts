@@ -163,6 +163,7 @@ describe.skipIf(!have)('the tray, for real under Xvfb with trayer', () => {
       const a = startAgent(home, { ...desk.env, PATH: `${bin}:${process.env.PATH ?? ''}` });
       await trayUp(a);
       await iconState(desk, 'ok');
+      await desk.dunstCloseAll(); // so the click below can only land on this test's note
       const before = desk.notifyCalls.length;
       expect((await runCli(['now', 'till'], { env: { LIFEBOAT_HOME: home } })).code).toBe(0);
       const failed = await until('the failure in the history', async () => (await history(home)).find((r) => r.outcome === 'failure'), 30_000);

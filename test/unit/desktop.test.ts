@@ -133,8 +133,20 @@ describe('notifications', () => {
       const noServer = fake('no-server', 'echo 0; echo "Could not connect: No such file or directory" >&2; exit 1');
       await expect(linuxNotifySend({ ...note, onClick: () => clicks++ }, noServer)).rejects.toThrow(/Could not connect/);
       await expect(linuxNotifySend(note, join(dir, 'missing'))).rejects.toThrow(/not installed .*libnotify-bin/);
+      const zero = fake('zero', 'echo 0');
+      await expect(linuxNotifySend({ ...note, onClick: () => clicks++ }, zero)).rejects.toThrow(/no notification server/);
+      // libnotify before 0.8.4 prints the id only when it exits: still running after 0.5 s is "shown".
+      const buffered = fake('buffered', 'sleep 1.5; echo 19; echo default');
+      const started = Date.now();
+      await linuxNotifySend({ ...note, onClick: () => clicks++ }, buffered);
+      expect(Date.now() - started).toBeLessThan(1200);
+      await until(() => clicks === 2);
+      // libnotify before 0.7.10 knows no --action: the note is shown without one.
+      const old = fake('old', 'case "$*" in *--print-id*) echo "Unknown option --print-id" >&2; exit 1;; esac; exit 0');
+      await linuxNotifySend({ ...note, onClick: () => clicks++ }, old);
+      expect(readFileSync(`${old}.args`, 'utf8')).not.toMatch(/--action/);
       await new Promise((r) => setTimeout(r, 300));
-      expect(clicks).toBe(1);
+      expect(clicks).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

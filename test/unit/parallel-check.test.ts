@@ -1,4 +1,4 @@
-import { copyFileSync, closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { copyFileSync, closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ afterAll(() => t.cleanup());
 
 /** Two tables of about the same size, each with an index, and a freelist left by a dropped table. */
 let good = '';
+/** The same, vacuumed: no free pages and no overflow pages, which is where the check is split. */
+let compact = '';
 beforeAll(() => {
   good = join(t.dir, 'good.db');
   const db = new Database(good);
@@ -37,12 +39,14 @@ beforeAll(() => {
   });
   fill();
   db.exec('DROP TABLE scratch');
+  compact = join(t.dir, 'compact.db');
+  db.exec(`VACUUM INTO '${compact}'`);
   db.close();
 });
 
-function copyOf(name: string): string {
+function copyOf(name: string, from = good): string {
   const path = join(t.dir, name);
-  copyFileSync(good, path);
+  copyFileSync(from, path);
   return path;
 }
 
@@ -129,21 +133,22 @@ describe('the page map (b-tree interior pages and the freelist, read without SQL
 
 describe('the parallel quick check', () => {
   it('shares the tables out over two threads and passes a sound database', async () => {
-    const plan = planParallelCheck(good, 2);
+    const plan = planParallelCheck(compact, 2);
     expect(plan.groups.map((g) => g.tables.length > 0)).toEqual([true, true]);
     expect(plan.groups.flatMap((g) => g.tables).sort()).toEqual(['sales', 'sqlite_schema', 'stock']);
     const [a, b] = plan.groups.map((g) => g.cost);
     expect(Math.min(a ?? 0, b ?? 0) / Math.max(a ?? 1, b ?? 1)).toBeGreaterThan(0.8);
-    expect(await checkInParallel(good)).toMatchObject({ level: 'quick', ok: true, problems: [] });
-    expect(await checkInParallel(good, { useThisThread: true, thisThreadPages: 100 })).toMatchObject({ level: 'quick', ok: true, problems: [] });
+    expect(plan.map).toMatchObject({ freelistPages: 0, unaccountedPages: 0, autoVacuum: false, problems: [] });
+    expect(await checkInParallel(compact)).toMatchObject({ level: 'quick', ok: true, problems: [], threads: 2 });
+    expect(await checkInParallel(compact, { useThisThread: true, thisThreadPages: 100 })).toMatchObject({ level: 'quick', ok: true, problems: [], threads: 2 });
     // The calling thread's own work (hashing) is counted: it gets the lighter share.
-    const busy = planParallelCheck(good, 2, [0, 5000]);
+    const busy = planParallelCheck(compact, 2, [0, 5000]);
     expect(busy.groups[1]?.checkCost ?? 0).toBeLessThan(busy.groups[0]?.checkCost ?? 0);
   });
 
   it('fails on a garbled leaf page of either table, whichever thread checks it', async () => {
     for (const table of ['sales', 'stock']) {
-      const bad = copyOf(`garbled-${table}.db`);
+      const bad = copyOf(`garbled-${table}.db`, compact);
       // A leaf in the middle: the page map never reads it, so SQLite's check in one share must catch it.
       const page = middleLeafOf(bad, table);
       const fd = openSync(bad, 'r+');
@@ -153,9 +158,56 @@ describe('the parallel quick check', () => {
       for (const useThisThread of [false, true]) {
         const r = await checkInParallel(bad, { useThisThread });
         expect(r.ok, `${table}, this thread: ${useThisThread}`).toBe(false);
+        expect(r.threads).toBe(2);
         expect(r.problems.join('\n')).toMatch(/Tree \d+ page \d+|malformed/);
       }
     }
+  });
+
+  it('runs the whole-file check where the map cannot vouch for every page: free pages, overflow pages', async () => {
+    expect(await checkInParallel(good)).toMatchObject({ ok: true, problems: [] });
+    expect((await checkInParallel(good)).threads).toBeUndefined();
+    const blobs = join(t.dir, 'blobs.db');
+    const db = new Database(blobs);
+    db.exec('CREATE TABLE a (x); CREATE TABLE b (x);');
+    const ins = db.prepare('INSERT INTO a VALUES (?)');
+    for (let i = 0; i < 3000; i++) ins.run('a'.repeat(200));
+    db.prepare('INSERT INTO b VALUES (?)').run(Buffer.alloc(40_000, 7));
+    db.close();
+    expect(planParallelCheck(blobs, 2).map.unaccountedPages).toBeGreaterThan(5);
+    const r = await checkInParallel(blobs);
+    expect(r).toMatchObject({ ok: true, problems: [] });
+    expect(r.threads).toBeUndefined();
+  });
+
+  it('catches a copy torn between two states: a big row\'s overflow pages also on the freelist', async () => {
+    const before = join(t.dir, 'torn-before.db');
+    const db = new Database(before);
+    db.exec('CREATE TABLE a (k INTEGER PRIMARY KEY, v); CREATE TABLE c (k INTEGER PRIMARY KEY, v); CREATE TABLE b (k INTEGER PRIMARY KEY, v);');
+    for (const table of ['a', 'c']) {
+      const ins = db.prepare(`INSERT INTO ${table} VALUES (?, ?)`);
+      db.transaction(() => { for (let i = 0; i < 2000; i++) ins.run(i, 'y'.repeat(300)); })();
+    }
+    db.prepare('INSERT INTO b VALUES (1, ?)').run('z'.repeat(40_000));
+    // A freelist whose trunk page is already there, so the later free pages only join its list.
+    db.exec('DELETE FROM c WHERE k >= 1000');
+    db.close();
+    const after = copyOf('torn-after.db', before);
+    const db2 = new Database(after);
+    db2.exec('DELETE FROM b');
+    db2.close();
+    // The old file with the new header and freelist trunk: the row's overflow pages are both in use and free.
+    const old = readFileSync(before);
+    const now = readFileSync(after);
+    const trunk = now.readUInt32BE(32);
+    now.copy(old, 0, 0, 4096);
+    now.copy(old, (trunk - 1) * 4096, (trunk - 1) * 4096, trunk * 4096);
+    const torn = join(t.dir, 'torn.db');
+    writeFileSync(torn, old);
+    expect(checkDatabase(torn, 'quick', ['sqlite_schema', 'a', 'b', 'c']).ok).toBe(true); // per-table checks alone miss it
+    const r = await checkInParallel(torn);
+    expect(r.ok).toBe(false);
+    expect(r.problems.join('\n')).toMatch(/2nd reference to page/);
   });
 
   it('is not fooled by a file that is not a database', async () => {

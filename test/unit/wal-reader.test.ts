@@ -86,10 +86,10 @@ describe('the WAL checksum', () => {
     // Offset 1 in a bigger buffer: not 4-byte aligned, so the word-by-word path is taken.
     const unaligned = Buffer.alloc(4097).subarray(1);
     data.copy(unaligned, 0, 0, 4096);
-    for (const bigEndian of [false, true]) {
-      const fast = checksum(aligned, 0, 4096, bigEndian, 7, 11);
-      expect(checksum(unaligned, 0, 4096, bigEndian, 7, 11)).toEqual(fast);
-      expect(fast).not.toEqual([7, 11]);
-    }
+    // The typed-array path is taken for a log in the CPU's own byte order.
+    const bigEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1;
+    const fast = checksum(aligned, 0, 4096, bigEndian, 7, 11);
+    expect(checksum(unaligned, 0, 4096, bigEndian, 7, 11)).toEqual(fast);
+    expect(fast).not.toEqual([7, 11]);
   });
 });
