@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Agent as AgentClass } from '../agent.js';
 import type { Desktop } from '../desktop/desktop.js';
 import { DEFAULT_JOB_FIELDS, type Job } from '../config/job.js';
 import { demoPaths, lifeboatHome } from '../config/paths.js';
@@ -79,7 +78,7 @@ export function registerAgentCommands(program: Command): void {
         const store = await configStore(home);
         const demo = f.headless ? null : ensureDemoJob(store);
         const log = await createLogger(home);
-        const agent: AgentClass = new Agent({ home, log });
+        const agent = new Agent({ home, log });
         const running = await agent.start();
         if (running) {
           say(`Lifeboat is already running (pid ${String(running.pid)}) for ${home}.`);

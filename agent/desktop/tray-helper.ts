@@ -111,7 +111,6 @@ export function helperEnv(libDir: string | null, env: NodeJS.ProcessEnv = proces
   return out;
 }
 
-
 /** systray2's ready() never settles when the spawn fails; this bounds the wait. */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {

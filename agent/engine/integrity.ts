@@ -56,8 +56,8 @@ export interface ShareOptions {
 
 /**
  * The check of a fresh copy, off the calling thread unless told otherwise. `quick` uses two
- * threads where the database has more than one big table (see checkInParallel); `full` is one
- * `integrity_check`.
+ * threads where that checks as much as one whole-file check would (see checkInParallel); `full`
+ * is one `integrity_check`.
  */
 export async function checkCopy(path: string, level: CheckLevel, o: ShareOptions = {}): Promise<CheckResult> {
   if (level === 'none') return checkDatabase(path, level);
@@ -96,10 +96,9 @@ export async function checkInParallel(path: string, o: ShareOptions = {}): Promi
   // cannot see, because it does not follow overflow chains (that would mean reading every leaf).
   const complete = plan.map.unaccountedPages === 0 && plan.map.freelistPages === 0 && !plan.map.autoVacuum;
   if (!complete || shares.length < 2 || Math.max(...shares.map((g) => g.checkCost)) > 0.85 * total) return runCheckWorker({ path, level: 'quick' });
-  const [first, second] = plan.groups.map((g) => ({ path, level: 'quick' as const, tables: g.tables }));
-  const results = o.useThisThread
-    ? await Promise.all([runCheckWorker(first as CheckJob), Promise.resolve(checkDatabase(path, 'quick', second?.tables))])
-    : await Promise.all([runCheckWorker(first as CheckJob), runCheckWorker(second as CheckJob)]);
+  const [first = [], second = []] = plan.groups.map((g) => g.tables);
+  const inWorker = runCheckWorker({ path, level: 'quick', tables: first });
+  const results = await Promise.all([inWorker, o.useThisThread ? checkDatabase(path, 'quick', second) : runCheckWorker({ path, level: 'quick', tables: second })]);
   const problems = results.flatMap((r) => r.problems);
   return { level: 'quick', ok: results.every((r) => r.ok), problems: problems.slice(0, 5), durationMs: performance.now() - started, threads: 2 };
 }

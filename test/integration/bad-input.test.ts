@@ -65,25 +65,32 @@ describe('bad usage exits 2 and says what is wrong', () => {
   });
 });
 
+/** A folder under the test's dir that the user nobody may write (mode 0777). */
+function openToNobody(name: string): string {
+  const dir = join(t.dir, name);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  return dir;
+}
+
 /** A LIFEBOAT_HOME the user nobody may write: the tests below are about the database and destination. */
-function nobodyHome(): string {
-  const home = join(t.dir, 'nobody-home');
-  mkdirSync(home, { recursive: true });
-  chmodSync(home, 0o777);
-  return home;
+const nobodyHome = (): string => openToNobody('nobody-home');
+
+/** A 1 MiB POS database the user nobody may read (but, for WAL, not open: its -shm needs writing). */
+function dbForNobody(name: string, mode: 'delete' | 'wal'): string {
+  const db = join(t.dir, name);
+  makePosDb(db, 1 << 20, mode);
+  chmodSync(t.dir, 0o755);
+  return db;
 }
 
 describe('a destination that cannot take the backup exits 6 and leaves what was there', () => {
   it('a LIFEBOAT_HOME this user cannot write: exit 7 with what to do', async () => {
     if (!requireOrSkip(isRoot, 'root (to run the CLI as user nobody)')) return;
-    const rollbackDb = join(t.dir, 'home-test.db');
-    makePosDb(rollbackDb, 1 << 20, 'delete');
-    chmodSync(t.dir, 0o755);
+    const rollbackDb = dbForNobody('home-test.db', 'delete');
     const rootsHome = join(t.dir, 'roots-home');
     mkdirSync(rootsHome, { mode: 0o700 });
-    const out = join(t.dir, 'out-home-test');
-    mkdirSync(out);
-    chmodSync(out, 0o777);
+    const out = openToNobody('out-home-test');
     const r = await runCli(['backup', '--db', rollbackDb, '--dest', out, '--quiet', '0'], { uid: 65534, gid: 65534, env: { LIFEBOAT_HOME: rootsHome } });
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/Lifeboat's folder .*roots-home cannot be written.*set LIFEBOAT_HOME/);
@@ -108,9 +115,7 @@ describe('a destination that cannot take the backup exits 6 and leaves what was 
     const locked = join(t.dir, 'locked');
     mkdirSync(locked);
     chmodSync(locked, 0o755);
-    chmodSync(t.dir, 0o755);
-    const rollbackDb = join(t.dir, 'rollback.db');
-    makePosDb(rollbackDb, 1 << 20, 'delete');
+    const rollbackDb = dbForNobody('rollback.db', 'delete');
     chmodSync(rollbackDb, 0o644);
     const r = await runCli(['backup', '--db', rollbackDb, '--dest', locked, '--quiet', '0', '--json'], { uid: 65534, gid: 65534, env: { LIFEBOAT_HOME: nobodyHome() } });
     expect(r.stderr).toMatch(/may not write to .*locked \(permission denied\)\. Choose a folder/);
@@ -120,12 +125,8 @@ describe('a destination that cannot take the backup exits 6 and leaves what was 
 
   it('a WAL database this user cannot open for reading says why (its -shm needs write access)', async () => {
     if (!requireOrSkip(isRoot, 'root (to run the CLI as user nobody)')) return;
-    const walDb = join(t.dir, 'wal-other-user.db');
-    makePosDb(walDb, 1 << 20, 'wal');
-    chmodSync(t.dir, 0o755);
-    const out = join(t.dir, 'out-nobody');
-    mkdirSync(out);
-    chmodSync(out, 0o777);
+    const walDb = dbForNobody('wal-other-user.db', 'wal');
+    const out = openToNobody('out-nobody');
     const r = await runCli(['backup', '--db', walDb, '--dest', out, '--quiet', '0'], { uid: 65534, gid: 65534, env: { LIFEBOAT_HOME: nobodyHome() } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/WAL mode and this user cannot read it.*Run Lifeboat as the same user as the POS app/);
