@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { passphrasePath } from '../config/passphrase.js';
 import { lifeboatHome } from '../config/paths.js';
@@ -20,8 +20,11 @@ export function registerPassphrase(program: Command): void {
         if (process.stdin.isTTY) say('Type the passphrase, then Enter and Ctrl+D (keep a copy somewhere safe: without it encrypted copies cannot be restored):');
         const value = await readStdin();
         if (value.length < 8) throw new LifeboatError('usage', 'The passphrase is too short.', 'Use at least 8 characters; a few random words are best.');
-        writeFileSync(passphrasePath(lifeboatHome()), value + '\n', { mode: 0o600 });
-        say(`Passphrase stored in ${passphrasePath(lifeboatHome())} (mode 0600).`);
+        const file = passphrasePath(lifeboatHome());
+        writeFileSync(file, value + '\n', { mode: 0o600 });
+        // The mode above applies only to a new file: one made earlier by hand may be readable by others.
+        chmodSync(file, 0o600);
+        say(`Passphrase stored in ${file} (mode 0600).`);
       } catch (err) {
         process.exitCode = reportError(err, false);
       }

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Agent, RunEvent } from '../agent.js';
+import type { Agent } from '../agent.js';
 import { pauseEnd } from '../commands/job.js';
 import type { BackupProgress } from '../engine/backup-options.js';
 import { logDir, type Logger } from '../log.js';
 import { autostartStatus, disableAutostart, enableAutostart, type AutostartOptions } from './autostart.js';
-import { Notifier, type Note } from './notifier.js';
+import { Notifier } from './notifier.js';
 import { openPath } from './open.js';
+import { noteForRun } from './run-notes.js';
 import { Tray, type PauseLength } from './tray.js';
 import { findTrayHost } from './tray-host.js';
 import { prepareTrayHelper } from './tray-helper.js';
@@ -56,34 +57,17 @@ export async function startDesktop(o: DesktopOptions): Promise<Desktop> {
   void ensureToastShortcut({ ...autostartOpts, log });
 
   agent.onRun((e) => {
-    const note = noteFor(e);
+    const note = noteForRun(e, {
+      jobName: jobName(e.jobId),
+      folder: folderOf(e.jobId),
+      logFile: logFile(),
+      wasFailing: () => notifier.forget(`failure:${e.jobId}:`),
+      notifyOnSuccess: agent.config.settings.notifyOnSuccess,
+      announce: announce === e.jobId,
+    });
+    if (note && announce === e.jobId && note.key.startsWith('success:')) announce = null;
     if (note) void notifier.notify(note);
   });
-  function noteFor(e: RunEvent): Note | null {
-    const name = jobName(e.jobId);
-    if (!e.outcome.ok) {
-      const err = e.outcome.error;
-      return { key: `failure:${e.jobId}:${err.kind}`, state: 'error', title: `Backup failed: ${name}`, message: `${err.message}\nWhat to do: ${err.hint || 'see the log.'}\nLog: ${logFile()}`, open: { what: 'log', path: logFile() } };
-    }
-    const folder = folderOf(e.jobId) ?? dirname(e.outcome.result.file);
-    const copyProblem = e.outcome.warnings[0];
-    if (copyProblem) {
-      // Never a silent skip: an off-site copy that failed (e.g. "reconnect Google Drive") is said out loud.
-      const more = e.outcome.warnings.length > 1 ? `\n(and ${e.outcome.warnings.length - 1} more; see the log)` : '';
-      return { key: `copy:${e.jobId}:${copyProblem.slice(0, 60)}`, state: 'warning', title: `Backup made, but a copy failed: ${name}`, message: `${copyProblem}${more}\nLog: ${logFile()}`, open: { what: 'log', path: logFile() } };
-    }
-    if (notifier.forget(`failure:${e.jobId}:`)) {
-      return { key: `recovered:${e.jobId}`, state: 'ok', title: `Backups work again: ${name}`, message: `A good backup was made: ${e.outcome.result.file}`, open: { what: 'folder', path: folder } };
-    }
-    if (e.trigger === 'catch-up') {
-      return { key: `catch-up:${e.jobId}`, state: 'ok', title: `Missed backup made: ${name}`, message: 'The PC was off or asleep when a backup was due, so it was made now.', open: { what: 'folder', path: folder } };
-    }
-    if (agent.config.settings.notifyOnSuccess || announce === e.jobId) {
-      if (announce === e.jobId) announce = null;
-      return { key: `success:${e.jobId}:${Date.now()}`, state: 'ok', title: `Backup OK: ${name}`, message: `Saved and checked: ${e.outcome.result.file}`, open: { what: 'folder', path: folder } };
-    }
-    return null;
-  }
 
   let host = await findTrayHost(env);
   if (!host.ok && o.login) {

@@ -27,6 +27,19 @@ export interface TrayInput {
   configProblem: string | null;
 }
 
+/**
+ * A failed copy in the few words a menu line has room for, led by what to do: the full warning
+ * ("Copy of pos-….sqlite to Google Drive (gzip) failed: … Reconnect Google Drive with …") is in
+ * the notification and the log.
+ */
+export function copyProblemLine(warning: string): string {
+  if (/reconnect google drive/i.test(warning)) return 'Reconnect Google Drive: copies to Drive are waiting';
+  if (/google drive is full/i.test(warning)) return 'Google Drive is full: copies to Drive are waiting';
+  if (/cannot be reached|not the one Lifeboat set up/i.test(warning)) return 'Copy folder not reachable: plug in the drive or connect the share';
+  const first = warning.replace(/^Copy (?:of \S+ )?to /, 'copy to ').split('. ')[0] ?? warning;
+  return first.length > 90 ? `${first.slice(0, 89)}…` : first;
+}
+
 /** A run missed by more than this counts as overdue (the catch-up runs a minute after start). */
 export const OVERDUE_AFTER_MS = 15 * 60_000;
 
@@ -101,7 +114,7 @@ export function trayView(input: TrayInput): TrayView {
     if (missed) warnings.push(named(job.id, `backup overdue since ${clock(missed.toISOString(), now)}`));
     // The local backup counted, but a copy did not arrive (Drive needs reconnecting, NAS offline).
     const copyProblem = s?.warnings?.[0];
-    if (copyProblem) warnings.push(named(job.id, copyProblem.split('. ')[0] ?? copyProblem));
+    if (copyProblem) warnings.push(named(job.id, copyProblemLine(copyProblem)));
     else if (s?.pendingUploads) warnings.push(named(job.id, `${s.pendingUploads} ${s.pendingUploads === 1 ? 'copy waits' : 'copies wait'} to be uploaded again`));
   }
   if (warnings[0]) {

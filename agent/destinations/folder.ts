@@ -1,8 +1,53 @@
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { copyFile, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { LifeboatError, destinationError, errnoCode } from '../engine/errors.js';
 import { copyRange, fsyncDir, sha256File, tempName, type ByteProgress } from '../engine/file-ops.js';
+import { MANIFEST_SUFFIX } from '../engine/manifest.js';
 import type { Destination, StoredObject } from './destination.js';
+
+/** Left in a copy folder when it is set up; its absence at run time means the wrong disk. */
+export const FOLDER_MARKER = '.lifeboat-destination.json';
+
+async function hasMarker(folder: string): Promise<boolean> {
+  return stat(join(folder, FOLDER_MARKER)).then((st) => st.isFile(), () => false);
+}
+
+async function writeMarker(folder: string): Promise<void> {
+  const body = { createdBy: 'lifeboat', createdAt: new Date().toISOString(), hostname: hostname() };
+  await writeFile(join(folder, FOLDER_MARKER), JSON.stringify(body, null, 2) + '\n');
+  await fsyncDir(folder);
+}
+
+/**
+ * Sets a copy folder up while a person is there to see it (`job add/edit --copy-to`): creates it
+ * when its parent exists, and leaves the marker that later runs look for.
+ */
+export async function prepareCopyFolder(path: string): Promise<void> {
+  const folder = resolve(path);
+  try {
+    const st = await stat(folder);
+    if (!st.isDirectory()) throw new LifeboatError('usage', `The copy folder ${folder} is a file, not a folder.`, 'Give the path of a folder on the second disk or share.');
+  } catch (err) {
+    if (err instanceof LifeboatError) throw err;
+    if (errnoCode(err) !== 'ENOENT') throw destinationError(err, folder);
+    try {
+      await mkdir(folder);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') {
+        throw new LifeboatError('destination', `The copy folder ${folder} cannot be created: ${dirname(folder)} does not exist.`,
+          'Plug in the drive or connect the share first, or create the folder yourself.');
+      }
+      if (errnoCode(e) !== 'EEXIST') throw destinationError(e, folder);
+    }
+  }
+  if (await hasMarker(folder)) return;
+  try {
+    await writeMarker(folder);
+  } catch (err) {
+    throw destinationError(err, folder);
+  }
+}
 
 /**
  * Another disk, a USB drive or a network share. Files land under a temp name, are flushed and
@@ -21,23 +66,31 @@ export class FolderDestination implements Destination {
     return `folder ${this.path}`;
   }
 
+  /**
+   * At run time the folder must already be there, with the marker `prepareCopyFolder` left: an
+   * unmounted share or drive often leaves an empty mount-point folder (or its parent) behind,
+   * and a copy written there would land on the local disk and look like an off-site copy.
+   */
   private async ensureFolder(): Promise<void> {
+    let st;
     try {
-      const st = await stat(this.path);
-      if (!st.isDirectory()) throw new LifeboatError('destination', `${this.path} is not a folder.`, 'Point the destination at a folder.');
+      st = await stat(this.path);
     } catch (err) {
-      if (err instanceof LifeboatError) throw err;
-      if (errnoCode(err) !== 'ENOENT') throw destinationError(err, this.path);
-      try {
-        await stat(join(this.path, '..'));
-      } catch {
-        throw new LifeboatError('destination', `The copy folder ${this.path} cannot be reached (its drive or network share is not there).`,
-          'Plug in the drive or connect the share; the local backup is kept and the copy is retried on the next run.');
-      }
-      await mkdir(this.path).catch((e: unknown) => {
-        if (errnoCode(e) !== 'EEXIST') throw destinationError(e, this.path);
-      });
+      if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') throw destinationError(err, this.path);
+      throw new LifeboatError('destination', `The copy folder ${this.path} cannot be reached (its drive or network share is not there).`,
+        'Plug in the drive or connect the share; the local backup is kept and the copy is retried on the next run.');
     }
+    if (!st.isDirectory()) throw new LifeboatError('destination', `${this.path} is not a folder.`, 'Point the destination at a folder.');
+    if (await hasMarker(this.path)) return;
+    // Folders set up before the marker existed: they hold Lifeboat's own manifests.
+    const names = await readdir(this.path).catch(() => [] as string[]);
+    if (names.some((n) => n.endsWith(MANIFEST_SUFFIX))) {
+      await writeMarker(this.path);
+      return;
+    }
+    throw new LifeboatError('destination',
+      `The copy folder ${this.path} is there but is not the one Lifeboat set up (its ${FOLDER_MARKER} file is missing), so the drive or share is probably not mounted.`,
+      `Mount the drive or share. If this really is a new folder, set it up with \`lifeboat job edit JOB --copy-to ${this.path}\`; the local backup is kept and the copy is retried on the next run.`);
   }
 
   async put(localPath: string, name: string, sha256: string, onProgress?: ByteProgress): Promise<StoredObject> {

@@ -57,12 +57,17 @@ export async function decryptFile(src: string, dst: string, passphrase: string):
   if (size < HEADER + TAG || !header.subarray(0, 8).equals(MAGIC) || header[8] !== 1) {
     throw new LifeboatError('check', `${src} is not a Lifeboat encrypted backup.`, 'Check the file name; only .enc files made by Lifeboat can be decrypted.');
   }
-  const key = await deriveKey(passphrase, header.subarray(12, 28), header[9] ?? LOG2_N, header[10] ?? R, header[11] ?? P);
+  const [log2n, r, p] = [header[9] ?? 0, header[10] ?? 0, header[11] ?? 0];
+  // The cost comes from the file: a crafted header must not make us allocate gigabytes or spin for hours.
+  if (log2n < 10 || log2n > 20 || r < 1 || r > 16 || p < 1 || p > 4) {
+    throw new LifeboatError('check', `${src} has an encryption header Lifeboat does not accept (scrypt cost N=2^${log2n}, r=${r}, p=${p}).`, 'The file is damaged or was not made by Lifeboat; use another backup.');
+  }
+  const key = await deriveKey(passphrase, header.subarray(12, 28), log2n, r, p);
   const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(28, 40));
   decipher.setAAD(header);
   decipher.setAuthTag(tag);
   try {
-    await pipeline(createReadStream(src, { start: HEADER, end: size - TAG - 1, highWaterMark: 1 << 20 }), decipher, createWriteStream(dst, { flags: 'wx' }));
+    await pipeline(createReadStream(src, { start: HEADER, end: size - TAG - 1, highWaterMark: 1 << 20 }), decipher, createWriteStream(dst, { flags: 'wx', mode: 0o600 }));
   } catch (err) {
     await rm(dst, { force: true });
     if (/auth|unable to authenticate/i.test((err as Error).message)) {

@@ -1,8 +1,8 @@
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { LifeboatError } from './errors.js';
-import { sha256File, tempName } from './file-ops.js';
+import { sha256File } from './file-ops.js';
 import { gunzipFile } from './gzip.js';
 import { checkDatabase, type CheckLevel } from './integrity.js';
 import { readManifest, type Manifest } from './manifest.js';
@@ -33,21 +33,24 @@ export interface PlainOptions {
  * temp folder when needed (the backup folder may be a read-only share). Call cleanup() after.
  */
 export async function plainDatabase(path: string, manifest: Manifest, opts: PlainOptions): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const temps: string[] = [];
+  // The plaintext database goes in a folder only this user can enter (mkdtemp makes it 0700).
+  let scratch: string | null = null;
   const cleanup = async (): Promise<void> => {
-    await Promise.all(temps.map((t) => rm(t, { force: true })));
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  };
+  const temp = async (name: string): Promise<string> => {
+    const dir = scratch ?? (scratch = await mkdtemp(join(tmpdir(), 'lifeboat-plain-')));
+    return join(dir, name);
   };
   try {
     let current = path;
     if (manifest.encryption === 'aes-256-gcm') {
-      const out = join(tmpdir(), tempName(basename(path, '.enc')));
-      temps.push(out);
+      const out = await temp(basename(path, '.enc'));
       await decryptFile(current, out, readPassphrase(opts.home ?? lifeboatHome(), opts.passphraseFile));
       current = out;
     }
     if (manifest.compression === 'gzip') {
-      const out = join(tmpdir(), tempName(basename(path).replace(/\.gz(\.enc)?$/, '')));
-      temps.push(out);
+      const out = await temp(basename(path).replace(/\.gz(\.enc)?$/, ''));
       await gunzipFile(current, out);
       current = out;
     }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Destination as DestinationConfig, Job, Settings } from '../config/job.js';
 import { readPassphrase } from '../config/passphrase.js';
 import { parseBackupName, type Destination } from '../destinations/destination.js';
@@ -71,36 +72,69 @@ async function copyOne(dest: Destination, d: DestinationConfig, localFile: strin
 }
 
 /**
- * Copies the new backup to every destination after the first, and first retries copies that
- * failed on earlier runs (kept as pending uploads), so a flaky line catches up without a new
- * snapshot. A failed copy is a warning: the local backup still counts. Returns the warnings.
+ * At most this many backups wait for a copy at one destination. A Drive that stays disconnected
+ * for weeks would otherwise keep every local backup from being pruned until the disk is full;
+ * and once the line is back, the newest backups are the ones worth sending.
  */
-export async function copyToDestinations(job: Job, localFile: string, ctx: CopyContext): Promise<string[]> {
+export const MAX_PENDING_PER_DESTINATION = 3;
+
+/** The warning a failed copy leaves on its run: which file, where, what went wrong and what to do. */
+export function copyWarning(file: string | null, label: string, err: LifeboatError): string {
+  return `Copy ${file ? `of ${basename(file)} ` : ''}to ${label} failed: ${err.toLine()}`;
+}
+
+const backupTime = (file: string): number => parseBackupName(basename(file))?.time.getTime() ?? 0;
+
+/** The pending copies for one destination, newest first, trimmed to the cap (the rest are given up on, with a warning). */
+function pendingFor(job: Job, key: string, label: string, localFile: string | null, ctx: CopyContext, warnings: string[]): string[] {
+  const pending = ctx.history.pendingUploads(job.id).filter((p) => p.destination === key && p.file !== localFile)
+    .map((p) => p.file).sort((a, b) => backupTime(b) - backupTime(a));
+  const room = MAX_PENDING_PER_DESTINATION - (localFile ? 1 : 0);
+  for (const f of pending.slice(room)) {
+    ctx.history.dropUpload(job.id, key, f);
+    warnings.push(`Gave up copying ${basename(f)} to ${label}: newer backups are waiting to go there first.`);
+  }
+  return pending.slice(0, room).reverse();
+}
+
+/**
+ * Copies the new backup (if any: a run whose snapshot failed still retries the waiting copies) to
+ * every destination after the first, and first retries copies that failed on earlier runs (kept
+ * as pending uploads), so a flaky line catches up without a new snapshot. A failed copy is a
+ * warning: the local backup still counts. Returns the warnings.
+ */
+export async function copyToDestinations(job: Job, localFile: string | null, ctx: CopyContext): Promise<string[]> {
   const warnings: string[] = [];
   for (const d of job.destinations.slice(1)) {
     const key = destinationKey(d);
-    const files = [...ctx.history.pendingUploads(job.id).filter((p) => p.destination === key && p.file !== localFile).map((p) => p.file), localFile];
+    const label = describeDestination(d);
+    const files = [...pendingFor(job, key, label, localFile, ctx, warnings), ...(localFile ? [localFile] : [])];
+    if (files.length === 0) continue;
     let dest: Destination;
     try {
       dest = await openDestination(d, job, ctx);
     } catch (err) {
       const e = asError(err);
       for (const f of files) ctx.history.uploadFailed(job.id, key, f, e.toLine(), ctx.now());
-      warnings.push(`Copy to ${describeDestination(d)} failed: ${e.toLine()}`);
+      warnings.push(copyWarning(null, label, e));
       continue;
     }
+    const present: string[] = [];
     for (const f of files) {
-      if (!existsSync(f)) {
-        ctx.history.dropUpload(job.id, key, f);
-        continue;
-      }
+      if (existsSync(f)) present.push(f);
+      else ctx.history.dropUpload(job.id, key, f); // deleted by hand, or the disk was replaced: nothing left to send
+    }
+    for (const [i, f] of present.entries()) {
       try {
         await copyOne(dest, d, f, ctx);
         ctx.history.uploadDone(job.id, key, f, ctx.now());
       } catch (err) {
+        // What stopped one copy (share gone, Drive disconnected or full) stops the rest: one
+        // warning, and every copy still waiting stays pending for the next run.
         const e = asError(err);
-        ctx.history.uploadFailed(job.id, key, f, e.toLine(), ctx.now());
-        warnings.push(`Copy of ${basename(f)} to ${describeDestination(d)} failed: ${e.toLine()}`);
+        for (const rest of present.slice(i)) ctx.history.uploadFailed(job.id, key, rest, e.toLine(), ctx.now());
+        warnings.push(copyWarning(f, label, e));
+        break;
       }
     }
   }
@@ -114,43 +148,78 @@ export interface PruneReport {
   error: string | null;
 }
 
+const samePath = (a: string, b: string): boolean =>
+  process.platform === 'win32' || process.platform === 'darwin' ? resolve(a).toLowerCase() === resolve(b).toLowerCase() : resolve(a) === resolve(b);
+
+/** Reads a small file (a manifest) at any destination: through the interface, so Drive works too. */
+async function readAt(dest: Destination, name: string, scratch: string): Promise<string | null> {
+  const path = join(scratch, name);
+  try {
+    await dest.get(name, path);
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
 /**
- * Retention for every destination of a job. Only this job's backups are considered, matched by
- * name and by their manifest: a file without a Lifeboat manifest beside it is never deleted.
+ * Whether a manifest says this backup is one of this job's: Lifeboat wrote it, for this very file,
+ * from this job's database on this machine. A name that merely looks right (another job sharing
+ * the folder, another shop PC writing to the same NAS, someone's own files) never qualifies.
+ */
+export function ownsBackup(text: string | null, name: string, job: Job): { owned: boolean; verified: boolean } {
+  let m: Partial<Manifest>;
+  try {
+    m = JSON.parse(text ?? '') as Partial<Manifest>;
+  } catch {
+    return { owned: false, verified: false };
+  }
+  const owned = m.format === 'lifeboat-backup' && m.file === name && typeof m.source?.path === 'string'
+    && samePath(m.source.path, job.db) && m.hostname === hostname();
+  return { owned, verified: owned && m.check?.ok === true };
+}
+
+/**
+ * Retention for every destination of a job. Only this job's backups are candidates: matched by
+ * name, and by a manifest beside them that names this job's database and this machine.
  */
 export async function pruneJob(job: Job, ctx: CopyContext, opts: { dryRun: boolean }): Promise<PruneReport[]> {
   const reports: PruneReport[] = [];
   const label = sourceLabel(job.db);
   const pendingLocal = new Set(ctx.history.pendingUploads(job.id).map((p) => basename(p.file)));
-  for (const [i, d] of job.destinations.entries()) {
-    const report: PruneReport = { destination: describeDestination(d), plan: { keep: [], remove: [] }, removed: [], error: null };
-    reports.push(report);
-    try {
-      const dest = i === 0 ? new FolderDestination(job.destinations[0].path) : await openDestination(d, job, ctx);
-      const objects = await dest.list();
-      const names = new Set(objects.map((o) => o.name));
-      const candidates = [];
-      for (const o of objects) {
-        const parsed = parseBackupName(o.name);
-        if (!parsed || parsed.label !== label || !names.has(`${o.name}${MANIFEST_SUFFIX}`)) continue;
-        let verified = true;
-        if (i === 0) {
-          const m = await readFile(join(job.destinations[0].path, `${o.name}${MANIFEST_SUFFIX}`), 'utf8').then((t) => JSON.parse(t) as Manifest).catch(() => null);
-          verified = m?.format === 'lifeboat-backup' && m.check.ok;
+  const scratch = await mkdtemp(join(tmpdir(), 'lifeboat-prune-'));
+  try {
+    for (const [i, d] of job.destinations.entries()) {
+      const report: PruneReport = { destination: describeDestination(d), plan: { keep: [], remove: [] }, removed: [], error: null };
+      reports.push(report);
+      try {
+        const dest = i === 0 ? new FolderDestination(job.destinations[0].path) : await openDestination(d, job, ctx);
+        const objects = await dest.list();
+        const names = new Set(objects.map((o) => o.name));
+        const candidates = [];
+        for (const o of objects) {
+          const parsed = parseBackupName(o.name);
+          if (!parsed || parsed.label !== label || !names.has(`${o.name}${MANIFEST_SUFFIX}`)) continue;
+          const { owned, verified } = ownsBackup(await readAt(dest, `${o.name}${MANIFEST_SUFFIX}`, scratch), o.name, job);
+          if (!owned) continue;
+          candidates.push({ name: o.name, time: parsed.time, verified, pending: i === 0 && pendingLocal.has(o.name) });
         }
-        candidates.push({ name: o.name, time: parsed.time, verified, pending: i === 0 && pendingLocal.has(o.name) });
-      }
-      report.plan = planRetention(candidates, d.retention ?? job.retention, new Date(ctx.now()));
-      if (!opts.dryRun) {
-        for (const name of report.plan.remove) {
-          await dest.delete(name);
-          await dest.delete(`${name}${MANIFEST_SUFFIX}`).catch(() => {});
-          report.removed.push(name);
+        report.plan = planRetention(candidates, d.retention ?? job.retention, new Date(ctx.now()));
+        if (!opts.dryRun) {
+          for (const name of report.plan.remove) {
+            await dest.delete(name);
+            await dest.delete(`${name}${MANIFEST_SUFFIX}`).catch(() => {});
+            report.removed.push(name);
+          }
         }
+      } catch (err) {
+        report.error = asError(err).toLine();
       }
-    } catch (err) {
-      report.error = asError(err).toLine();
     }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
   return reports;
 }

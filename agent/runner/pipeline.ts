@@ -73,6 +73,9 @@ export async function runPipeline(job: Job, trigger: Trigger, scheduledFor: Date
     return { ok: true, runId, result, warnings };
   } catch (err) {
     const error = err instanceof LifeboatError ? err : new LifeboatError('internal', `Unexpected error: ${(err as Error).message}`, 'Please report this with the log.');
+    // Copies still waiting from earlier runs do not need a new snapshot: a locked database must
+    // not also hold back the off-site catch-up.
+    if (deps.copies) await copyToDestinations(job, null, { ...deps.copies, onProgress: deps.onProgress }).catch(() => []);
     deps.history.finish(runId, { endedAt: deps.now(), outcome: 'failure', reason: error.toLine(), errorKind: error.kind, durationMs: deps.now() - startedAt });
     return { ok: false, runId, error };
   } finally {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_FIELDS, type Job } from '../../agent/config/job.js';
 import { checkPosConsistency } from '../../agent/demo/pos-schema.js';
-import { FolderDestination } from '../../agent/destinations/folder.js';
+import { FOLDER_MARKER, FolderDestination, prepareCopyFolder } from '../../agent/destinations/folder.js';
 import { TokenStore } from '../../agent/destinations/gdrive/token-store.js';
 import { LifeboatError } from '../../agent/engine/errors.js';
 import { FakeDrive } from '../../tools/fake-drive.js';
@@ -49,7 +49,7 @@ beforeAll(async () => {
   await fake.start();
   makePosDb(db, 4 << 20, 'wal');
   mkdirSync(home, { recursive: true });
-  mkdirSync(nas, { recursive: true });
+  await prepareCopyFolder(nas);
   writeFileSync(join(home, 'passphrase'), 'correct horse battery staple\n', { mode: 0o600 });
   writeFileSync(passFile, 'correct horse battery staple\n');
   new TokenStore(home).write({ refresh_token: 'good-refresh' });
@@ -72,7 +72,7 @@ describe('off-site copies through the one pipeline (real agent process; Google D
     expect(run).toMatchObject({ outcome: 'success', warnings: [] });
     const name = run.file.split('/').pop() ?? '';
     expect(readdirSync(local).sort()).toEqual([name, `${name}.manifest.json`]);
-    expect(readdirSync(nas).sort()).toEqual([`${name}.gz.enc`, `${name}.gz.enc.manifest.json`]);
+    expect(readdirSync(nas).sort()).toEqual([FOLDER_MARKER, `${name}.gz.enc`, `${name}.gz.enc.manifest.json`]);
     const driveFiles = fake.filesIn('pos').map((f) => f.name).sort();
     expect(driveFiles).toEqual([`${name}.gz`, `${name}.gz.manifest.json`]);
     expect(fake.filesIn(hostname()).length).toBeGreaterThan(0);
@@ -135,7 +135,7 @@ describe('folder destination', () => {
     const src = join(t.dir, 'big.bin');
     writeFileSync(src, Buffer.alloc(40 << 20, 7));
     const target = join(t.dir, 'vanishing');
-    mkdirSync(target);
+    await prepareCopyFolder(target);
     const d = new FolderDestination(target);
     let removed = false;
     const err = await d.put(src, 'pos-2026-11-26T230000Z.sqlite', 'x', (done) => {
@@ -152,10 +152,12 @@ describe('folder destination', () => {
 });
 
 describe('prune', () => {
-  it('--dry-run shows what would go; only files with a Lifeboat manifest are ever candidates', async () => {
+  it('--dry-run shows what would go; only files with this job\'s Lifeboat manifest are ever candidates', async () => {
     const dir = join(t.dir, 'prune-local');
     mkdirSync(dir);
-    const m = (file: string): string => JSON.stringify({ format: 'lifeboat-backup', formatVersion: 1, file, sha256: 'x', check: { level: 'quick', ok: true, durationMs: 1 } });
+    const m = (file: string): string => JSON.stringify({
+      format: 'lifeboat-backup', formatVersion: 1, file, sha256: 'x', source: { path: db }, hostname: hostname(), check: { level: 'quick', ok: true, durationMs: 1 },
+    });
     for (let i = 1; i <= 12; i++) {
       const name = `pos-2026-10-${String(i).padStart(2, '0')}T230000Z.sqlite`;
       writeFileSync(join(dir, name), 'db');

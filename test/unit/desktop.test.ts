@@ -13,6 +13,11 @@ import { openerEnv } from '../../agent/desktop/open.js';
 import { AGENT_NODE_FLAGS } from '../../agent/node-flags.js';
 import { TOAST_SHORTCUT, ensureToastShortcut } from '../../agent/desktop/windows-toast.js';
 import { trayView, type TrayInput } from '../../agent/desktop/tray-model.js';
+import { noteForRun } from '../../agent/desktop/run-notes.js';
+import { driveError } from '../../agent/destinations/gdrive/auth.js';
+import type { BackupResult } from '../../agent/engine/backup-options.js';
+import { LifeboatError } from '../../agent/engine/errors.js';
+import { copyWarning } from '../../agent/runner/copies.js';
 import type { JobStatus } from '../../agent/runner/status.js';
 import pino from 'pino';
 
@@ -65,17 +70,40 @@ describe('tray view', () => {
     expect(running.tooltip).toContain('45%');
   });
 
-  it('a copy that failed (e.g. Google Drive needs reconnecting) turns the icon amber with what happened', () => {
-    const v = trayView(input({
-      statuses: [status({
-        lastSuccess: { at: new Date(NOW - 60_000).toISOString(), file: 'x' }, pendingUploads: 1,
-        warnings: ['Copy to Google Drive failed: Google Drive access has expired or was revoked, so the copy to Drive failed. Reconnect Google Drive with `lifeboat drive login`.'],
-      })],
-    }));
-    expect(v.state).toBe('warning');
-    expect(v.statusLine).toMatch(/Google Drive access has expired or was revoked/);
-    const pendingOnly = trayView(input({ statuses: [status({ lastSuccess: { at: new Date(NOW - 60_000).toISOString(), file: 'x' }, pendingUploads: 2, warnings: [] })] }));
+  it('a copy that failed turns the icon amber with what to do (reconnect Google Drive, Drive full, copy folder not reachable)', () => {
+    const ok = { at: new Date(NOW - 60_000).toISOString(), file: 'x' };
+    const file = '/backups/pos-2026-03-10T110000Z.sqlite';
+    const cases: Array<[string, RegExp]> = [
+      [copyWarning(null, 'Google Drive (gzip)', driveError(new Error('invalid_grant'))), /^POS: Reconnect Google Drive/],
+      [copyWarning(file, 'Google Drive', driveError(new Error('invalid_grant'))), /^POS: Reconnect Google Drive/],
+      [copyWarning(file, 'Google Drive', driveError({ message: 'x', response: { status: 403, data: { error: { errors: [{ reason: 'storageQuotaExceeded' }] } } } })), /^POS: Google Drive is full/],
+      [copyWarning(file, 'folder /mnt/nas', new LifeboatError('destination', 'The copy folder /mnt/nas cannot be reached (its drive or network share is not there).', 'Plug it in.')), /^POS: Copy folder not reachable: plug in the drive/],
+      [copyWarning(file, 'folder /mnt/nas', new LifeboatError('destination', 'No space left on /mnt/nas.', 'Free space.')), /^POS: copy to folder \/mnt\/nas failed: No space left on \/mnt\/nas$/],
+    ];
+    for (const [warning, line] of cases) {
+      const v = trayView(input({ jobs: [job({ schedule: { cron: '0 23 * * *', timezone: 'UTC' } }), job({ id: 'two', schedule: { cron: '0 23 * * *', timezone: 'UTC' } })], statuses: [status({ lastSuccess: ok, pendingUploads: 1, warnings: [warning] }), status({ id: 'two', lastSuccess: ok })] }));
+      expect(v.state).toBe('warning');
+      expect(v.statusLine).toMatch(line);
+      expect(v.tooltip).toContain(v.statusLine);
+    }
+    const pendingOnly = trayView(input({ statuses: [status({ lastSuccess: ok, pendingUploads: 2, warnings: [] })] }));
     expect(pendingOnly).toMatchObject({ state: 'warning', statusLine: expect.stringMatching(/2 copies wait to be uploaded again/) as unknown as string });
+  });
+
+  it('run notes: a failed copy and a failed run say what to do and open the log; good news only when it is news', () => {
+    const ctx = { jobName: 'Till', folder: '/backups', logFile: '/home/x/logs/current.log', wasFailing: () => false, notifyOnSuccess: false, announce: false };
+    const result = { file: '/backups/pos-2026-03-10T110000Z.sqlite' } as BackupResult;
+    const reconnect = copyWarning(result.file, 'Google Drive', driveError(new Error('invalid_grant')));
+    const copy = noteForRun({ jobId: 'pos', trigger: 'schedule', outcome: { ok: true, runId: 1, result, warnings: [reconnect, 'another'] } }, ctx);
+    expect(copy).toMatchObject({ state: 'warning', title: 'Backup made, but a copy failed: Till', open: { what: 'log', path: ctx.logFile } });
+    expect(copy?.message).toMatch(/Reconnect Google Drive with `lifeboat drive login`[\s\S]*and 1 more/);
+    const failed = noteForRun({ jobId: 'pos', trigger: 'schedule', outcome: { ok: false, runId: 2, error: new LifeboatError('busy', 'The database stayed locked.', 'Close the report.') } }, ctx);
+    expect(failed).toMatchObject({ key: 'failure:pos:busy', state: 'error', message: expect.stringContaining('What to do: Close the report.') as unknown as string });
+    const quiet = { jobId: 'pos', trigger: 'schedule' as const, outcome: { ok: true as const, runId: 3, result, warnings: [] } };
+    expect(noteForRun(quiet, ctx)).toBeNull();
+    expect(noteForRun(quiet, { ...ctx, wasFailing: () => true })).toMatchObject({ key: 'recovered:pos', open: { what: 'folder', path: '/backups' } });
+    expect(noteForRun({ ...quiet, trigger: 'catch-up' }, ctx)).toMatchObject({ key: 'catch-up:pos', title: 'Missed backup made: Till' });
+    expect(noteForRun(quiet, { ...ctx, announce: true })?.key).toMatch(/^success:pos:/);
   });
 
   it('paused jobs show "Resume"; the line says until when', () => {
