@@ -6,8 +6,9 @@ import type { AddressInfo } from 'node:net';
  * A local stand-in for Google's OAuth token endpoint and the Drive v3 calls Lifeboat uses, on
  * 127.0.0.1 only, speaking the documented protocol: files.create (folders, and uploadType=resumable
  * with its Location / PUT Content-Range / 308 Range exchange), files.list, files.get (metadata and
- * alt=media), files.delete, and /token (authorization_code with PKCE, refresh_token). Faults are
- * switched on per test.
+ * alt=media), files.delete, about.get, /token (authorization_code with PKCE, refresh_token) and
+ * /revoke (RFC 7009). Faults are switched on per test, and every request that matters to a test is
+ * counted or recorded, wanted or not: a client that resends what the server already had must show.
  */
 export interface DriveFile {
   id: string;
@@ -28,18 +29,51 @@ interface Session {
   md5: ReturnType<typeof createHash>;
 }
 
+/** An error answer: a bare status, or Drive's error body with a reason and a Retry-After header. */
+export type FaultReply = number | { status: number; reason?: string; retryAfter?: string };
+
 export interface Faults {
   /** The next PUT with data stores this many bytes of its body (rounded down to 256 KiB), then the connection drops. */
   dropAfterBytes?: number;
-  /** Status codes returned to the next PUTs, one each, before any data is taken. */
-  statusBurst?: number[];
+  /** Data PUTs let through untouched before dropAfterBytes applies. */
+  dropAfterPuts?: number;
+  /** Answers to the next data PUTs, one each, before any data is stored. */
+  putFaults?: FaultReply[];
+  /** Answers to the next session-opening POSTs (uploadType=resumable). */
+  openFaults?: FaultReply[];
+  /** Answers to the next status queries (PUT with `Content-Range: bytes *\/N`). */
+  queryFaults?: FaultReply[];
   /** Report this md5Checksum instead of the real one for the next finished upload. */
   wrongMd5?: boolean;
   /** Refuse new uploads with storageQuotaExceeded. */
   quotaExceeded?: boolean;
 }
 
+/** One PUT that carried data: where it said it starts, and what the server had committed when it came. */
+export interface DataPut {
+  session: string;
+  start: number;
+  end: number;
+  /** The server's offset when the PUT arrived: a correct client sends start === committed. */
+  committed: number;
+  outcome: 'stored' | 'wrong-offset' | 'dropped' | 'fault';
+}
+
+/** A dropped connection: the offset the server had committed after it, and which data PUT it was (index into dataPuts). */
+export interface Drop {
+  session: string;
+  committed: number;
+  dataPut: number;
+}
+
 const QUANTUM = 256 * 1024;
+
+const REASON_MESSAGES: Record<string, string> = {
+  rateLimitExceeded: 'Rate Limit Exceeded',
+  userRateLimitExceeded: 'User Rate Limit Exceeded',
+  storageQuotaExceeded: "The user's Drive storage quota has been exceeded.",
+  insufficientPermissions: 'Insufficient Permission: Request had insufficient authentication scopes.',
+};
 
 export class FakeDrive {
   /** false: uploads are hashed, not kept (the benchmark's multi-GiB uploads). */
@@ -49,7 +83,25 @@ export class FakeDrive {
   readonly sessions = new Map<string, Session>();
   readonly faults: Faults = {};
   readonly validRefreshTokens = new Set(['good-refresh']);
-  readonly stats = { bytesReceived: 0, puts: 0, statusQueries: 0, sessionsOpened: 0, tokenRefreshes: 0, resumedAt: [] as number[] };
+  /** The account about.get reports. */
+  account = { displayName: 'Corner Shop', emailAddress: 'shop@example.com' };
+  readonly stats = {
+    /** Every PUT body byte that arrived, stored or not (rejected, wrong offset, cut off by a drop). */
+    bytesReceived: 0,
+    puts: 0,
+    statusQueries: 0,
+    /** Session-opening POSTs, answered with a session or with a fault. */
+    sessionOpens: 0,
+    sessionsOpened: 0,
+    tokenRefreshes: 0,
+    /** files.list calls (folder lookups and listings alike). */
+    listRequests: 0,
+    aboutRequests: 0,
+    dataPuts: [] as DataPut[],
+    drops: [] as Drop[],
+    /** Tokens posted to /revoke, and whether they came in the form body (RFC 7009) or the URL. */
+    revocations: [] as { token: string; via: 'body' | 'query' }[],
+  };
   private readonly accessTokens = new Set<string>();
   private readonly codes = new Map<string, { challenge: string; redirectUri: string }>();
   private server: Server | null = null;
@@ -106,6 +158,20 @@ export class FakeDrive {
     return { id: f.id, name: f.name, mimeType: f.mimeType, parents: f.parents, size: String(f.content.length), md5Checksum: f.md5, trashed: false };
   }
 
+  /** Drive's error body for STATUS with REASON (see developers.google.com/drive/api/guides/handle-errors). */
+  private fault(res: ServerResponse, reply: FaultReply): void {
+    const { status, reason, retryAfter } = typeof reply === 'number' ? { status: reply, reason: undefined, retryAfter: undefined } : reply;
+    const message = (reason && REASON_MESSAGES[reason]) ?? (status === 429 ? 'Rate Limit Exceeded' : status >= 500 ? 'Backend Error' : 'Forbidden');
+    const errors = reason ? [{ domain: 'usageLimits', reason, message }] : [];
+    this.json(res, status, { error: { code: status, message, errors } }, retryAfter ? { 'retry-after': retryAfter } : {});
+  }
+
+  /** Reads and counts a PUT body nobody will store. */
+  private async discard(req: IncomingMessage): Promise<void> {
+    const data = await this.body(req).catch(() => Buffer.alloc(0));
+    this.stats.bytesReceived += data.length;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const path = url.pathname;
@@ -142,13 +208,24 @@ export class FakeDrive {
       return this.json(res, 400, { error: 'unsupported_grant_type' });
     }
 
+    if (path === '/revoke' && req.method === 'POST') {
+      const body = new URLSearchParams((await this.body(req)).toString()).get('token');
+      const token = body ?? url.searchParams.get('token') ?? '';
+      this.stats.revocations.push({ token, via: body === null ? 'query' : 'body' });
+      if (!this.validRefreshTokens.delete(token) && !this.accessTokens.delete(token)) {
+        return this.json(res, 400, { error: 'invalid_token', error_description: 'Token expired or revoked' });
+      }
+      return this.json(res, 200, {});
+    }
+
     if (!this.authorized(req)) return this.json(res, 401, { error: { code: 401, message: 'Invalid Credentials' } });
 
     if (path === '/upload/drive/v3/files' && req.method === 'POST' && url.searchParams.get('uploadType') === 'resumable') {
       const meta = JSON.parse((await this.body(req)).toString() || '{}') as { name: string; parents?: string[] };
-      if (this.faults.quotaExceeded) {
-        return this.json(res, 403, { error: { code: 403, message: "The user's Drive storage quota has been exceeded.", errors: [{ domain: 'usageLimits', reason: 'storageQuotaExceeded', message: "The user's Drive storage quota has been exceeded." }] } });
-      }
+      this.stats.sessionOpens++;
+      const reply = this.faults.openFaults?.shift();
+      if (reply !== undefined) return this.fault(res, reply);
+      if (this.faults.quotaExceeded) return this.fault(res, { status: 403, reason: 'storageQuotaExceeded' });
       const s: Session = { id: this.newId('up'), name: meta.name, parents: meta.parents ?? ['root'], total: Number(req.headers['x-upload-content-length'] ?? 0), data: [], offset: 0, md5: createHash('md5') };
       this.sessions.set(s.id, s);
       this.stats.sessionsOpened++;
@@ -162,44 +239,57 @@ export class FakeDrive {
       const rangeHeader = (): Record<string, string> => (s.offset > 0 ? { range: `bytes=0-${s.offset - 1}` } : {});
       if (range.startsWith('bytes */')) {
         this.stats.statusQueries++;
-        await this.body(req);
+        await this.discard(req);
+        const reply = this.faults.queryFaults?.shift();
+        if (reply !== undefined) return this.fault(res, reply);
         if (s.offset === s.total) return this.finish(s, res);
         res.writeHead(308, rangeHeader()).end();
         return;
       }
       this.stats.puts++;
-      const burst = this.faults.statusBurst?.shift();
-      if (burst) {
-        await this.body(req).catch(() => {});
-        return this.json(res, burst, { error: { code: burst, message: burst === 429 ? 'Rate Limit Exceeded' : 'Backend Error' } });
-      }
       const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(range);
-      if (!m) return this.json(res, 400, { error: { code: 400, message: `Bad Content-Range ${range}` } });
-      const start = Number(m[1]);
-      if (start !== s.offset) {
-        await this.body(req).catch(() => {});
+      if (!m) {
+        await this.discard(req);
+        return this.json(res, 400, { error: { code: 400, message: `Bad Content-Range ${range}` } });
+      }
+      const put: DataPut = { session: s.id, start: Number(m[1]), end: Number(m[2]), committed: s.offset, outcome: 'stored' };
+      this.stats.dataPuts.push(put);
+      const reply = this.faults.putFaults?.shift();
+      if (reply !== undefined) {
+        put.outcome = 'fault';
+        await this.discard(req);
+        return this.fault(res, reply);
+      }
+      if (put.start !== s.offset) {
+        // Drive answers a PUT that does not start where it stands with where it stands; the body is wasted.
+        put.outcome = 'wrong-offset';
+        await this.discard(req);
         res.writeHead(308, rangeHeader()).end();
         return;
       }
-      if (s.offset > 0 && this.stats.resumedAt.at(-1) !== s.offset) this.stats.resumedAt.push(s.offset);
-      if (this.faults.dropAfterBytes !== undefined) {
+      if (this.faults.dropAfterBytes !== undefined && this.faults.dropAfterPuts) this.faults.dropAfterPuts--;
+      else if (this.faults.dropAfterBytes !== undefined) {
         const keep = Math.floor(this.faults.dropAfterBytes / QUANTUM) * QUANTUM;
         this.faults.dropAfterBytes = undefined;
         let got = 0;
         const kept: Buffer[] = [];
         await new Promise<void>((resolve) => {
+          const cut = (): void => {
+            this.store(s, Buffer.concat(kept));
+            s.offset += got;
+            put.outcome = 'dropped';
+            this.stats.drops.push({ session: s.id, committed: s.offset, dataPut: this.stats.dataPuts.indexOf(put) });
+            req.socket.destroy();
+            resolve();
+          };
+          if (keep === 0) return cut();
           req.on('data', (c: Buffer) => {
+            this.stats.bytesReceived += c.length;
             if (got >= keep) return;
             const take = c.subarray(0, Math.min(c.length, keep - got));
             kept.push(take);
             got += take.length;
-            this.stats.bytesReceived += take.length;
-            if (got >= keep) {
-              this.store(s, Buffer.concat(kept));
-              s.offset += got;
-              req.socket.destroy();
-              resolve();
-            }
+            if (got >= keep) cut();
           });
           req.on('end', () => {
             // The body was shorter than the drop point: take it whole, as a normal chunk.
@@ -220,7 +310,13 @@ export class FakeDrive {
       return;
     }
 
+    if (path === '/drive/v3/about' && req.method === 'GET') {
+      this.stats.aboutRequests++;
+      if (!url.searchParams.get('fields')) return this.json(res, 400, { error: { code: 400, message: "The 'fields' parameter is required for this method." } });
+      return this.json(res, 200, { user: { kind: 'drive#user', ...this.account } });
+    }
     if (path === '/drive/v3/files' && req.method === 'GET') {
+      this.stats.listRequests++;
       const q = url.searchParams.get('q') ?? '';
       const name = /name = '((?:[^'\\]|\\.)*)'/.exec(q)?.[1];
       const parent = /'([^']+)' in parents/.exec(q)?.[1];

@@ -1,6 +1,7 @@
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { lifeboatHome } from '../config/paths.js';
-import { driveSettings } from '../destinations/gdrive/settings.js';
+import { driveSettings, revokeUrlOf } from '../destinations/gdrive/settings.js';
 import { TokenStore } from '../destinations/gdrive/token-store.js';
 import { LifeboatError } from '../engine/errors.js';
 import { configStore } from './load-store.js';
@@ -28,10 +29,14 @@ export function registerDrive(program: Command): void {
     .option('--api-url <url>', 'Drive API root (default https://www.googleapis.com/)')
     .option('--token-url <url>', 'OAuth token endpoint (default https://oauth2.googleapis.com/token)')
     .option('--auth-url <url>', 'OAuth consent page (default https://accounts.google.com/o/oauth2/v2/auth)')
-    .action(async (f: { clientId: string; clientSecret: string; apiUrl?: string; tokenUrl?: string; authUrl?: string }) => {
+    .option('--revoke-url <url>', 'OAuth token revocation endpoint, used by `drive logout` (default https://oauth2.googleapis.com/revoke)')
+    .action(async (f: { clientId: string; clientSecret: string; apiUrl?: string; tokenUrl?: string; authUrl?: string; revokeUrl?: string }) => {
       try {
         (await configStore(lifeboatHome())).updateSettings({
-          drive: { clientId: f.clientId, clientSecret: f.clientSecret, ...(f.apiUrl ? { apiRootUrl: f.apiUrl } : {}), ...(f.tokenUrl ? { tokenUrl: f.tokenUrl } : {}), ...(f.authUrl ? { authUrl: f.authUrl } : {}) },
+          drive: {
+            clientId: f.clientId, clientSecret: f.clientSecret,
+            ...(f.apiUrl ? { apiRootUrl: f.apiUrl } : {}), ...(f.tokenUrl ? { tokenUrl: f.tokenUrl } : {}), ...(f.authUrl ? { authUrl: f.authUrl } : {}), ...(f.revokeUrl ? { revokeUrl: f.revokeUrl } : {}),
+          },
         });
         say('Google Drive client stored. Next: `lifeboat drive login`.');
       } catch (err) {
@@ -56,33 +61,43 @@ export function registerDrive(program: Command): void {
   drive.command('logout')
     .description('Forget the Google Drive tokens (and revoke them at Google where possible).')
     .action(async () => {
-      const { authorizedClient } = await auth();
-      const store = new TokenStore(lifeboatHome());
-      const s = driveSettings(process.env, (await configStore(lifeboatHome())).load().settings.drive);
-      const client = s ? authorizedClient(s, store) : null;
-      const token = store.read()?.refresh_token;
-      if (client && token) await client.revokeToken(token).catch(() => say('lifeboat: could not revoke the token at Google (offline?); it is forgotten here anyway.'));
-      store.clear();
-      say('Google Drive is disconnected.');
+      try {
+        const { revokeToken } = await auth();
+        const store = new TokenStore(lifeboatHome());
+        const revokeUrl = revokeUrlOf(process.env, (await configStore(lifeboatHome())).load().settings.drive);
+        const token = store.read()?.refresh_token;
+        if (token) {
+          try {
+            if (await revokeToken(revokeUrl, token) === 'already-invalid') say('Google had already revoked this access (or it had expired).');
+          } catch (err) {
+            // The local copy goes anyway: logging out must work offline, and a kept token would be worse.
+            say(`lifeboat: warning: could not revoke Lifeboat's access at Google (${err instanceof Error ? err.message : String(err)}). `
+              + 'The token is deleted from this computer anyway; to cut off access at Google too, remove Lifeboat at https://myaccount.google.com/permissions.');
+          }
+        }
+        store.clear();
+        say(`Google Drive is disconnected: the tokens were deleted (${store.path}).`);
+      } catch (err) {
+        process.exitCode = reportError(err, false);
+      }
     });
 
   drive.command('status')
     .description('Whether Google Drive is set up and connected, and whether the connection still works.')
     .option('--json', 'print the result as JSON')
     .action(async (f: { json?: boolean }) => {
-      const { authorizedClient, driveError } = await auth();
+      const { authorizedClient } = await auth();
+      const { checkDriveAccess } = await import('../destinations/gdrive/drive-destination.js');
       try {
         const s = await settingsOrThrow();
         const store = new TokenStore(lifeboatHome());
         const client = authorizedClient(s, store);
         if (!client) throw new LifeboatError('auth', 'Google Drive is set up but not connected.', 'Run `lifeboat drive login`.');
-        try {
-          await client.getAccessToken();
-        } catch (err) {
-          throw driveError(err);
-        }
-        if (f.json) printJson({ ok: true, connected: true, clientId: s.clientId, apiRootUrl: s.apiRootUrl });
-        say('Google Drive is connected and the access works.');
+        const access = await checkDriveAccess(client, s.apiRootUrl);
+        const folder = `Lifeboat/${hostname()}`;
+        if (f.json) printJson({ ok: true, connected: true, account: access.account, folder, folderId: access.folderId, clientId: s.clientId, apiRootUrl: s.apiRootUrl });
+        say(`Google Drive is connected as ${access.account}, and the access works (checked with Google just now).`);
+        say(access.folderId ? `Backups go to ${folder}/<job> in My Drive.` : `Backups will go to ${folder}/<job> in My Drive; the folder is made with the first copy.`);
       } catch (err) {
         process.exitCode = reportError(err, Boolean(f.json));
       }

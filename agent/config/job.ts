@@ -58,7 +58,7 @@ export interface Settings {
   catchUpDelaySeconds: number;
   notifyOnSuccess: boolean;
   /** The Google OAuth client and endpoints (see `lifeboat drive setup`). */
-  drive?: { clientId: string; clientSecret: string; apiRootUrl?: string; tokenUrl?: string; authUrl?: string };
+  drive?: { clientId: string; clientSecret: string; apiRootUrl?: string; tokenUrl?: string; authUrl?: string; revokeUrl?: string };
 }
 
 export const DEFAULT_SETTINGS: Settings = { catchUpDelaySeconds: 60, notifyOnSuccess: false };

@@ -85,6 +85,7 @@ export const CONFIG_SCHEMA = {
           apiRootUrl: { type: 'string' },
           tokenUrl: { type: 'string' },
           authUrl: { type: 'string' },
+          revokeUrl: { type: 'string' },
         },
       },
     },

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
+import { CodeChallengeMethod, gaxios, OAuth2Client } from 'google-auth-library';
 import { LifeboatError } from '../../engine/errors.js';
 import { DRIVE_SCOPE, type DriveSettings } from './settings.js';
 import type { TokenStore } from './token-store.js';
@@ -12,7 +12,7 @@ export function oauthClient(s: DriveSettings, redirectUri?: string): OAuth2Clien
     clientId: s.clientId,
     clientSecret: s.clientSecret,
     redirectUri,
-    endpoints: { oauth2TokenUrl: s.tokenUrl, oauth2AuthBaseUrl: s.authUrl },
+    endpoints: { oauth2TokenUrl: s.tokenUrl, oauth2AuthBaseUrl: s.authUrl, oauth2RevokeUrl: s.revokeUrl },
   });
 }
 
@@ -24,6 +24,26 @@ export function authorizedClient(s: DriveSettings, store: TokenStore): OAuth2Cli
   client.setCredentials(tokens);
   client.on('tokens', (t) => store.write(t));
   return client;
+}
+
+/**
+ * Revokes TOKEN at REVOKE_URL the way RFC 7009 and Google's docs describe: a POST with the token in
+ * the form body. (OAuth2Client.revokeToken puts it in the query string, where proxies and server
+ * logs keep it.) 'already-invalid' is Google's 400 invalid_token: nothing left to revoke.
+ */
+export async function revokeToken(revokeUrl: string, token: string, timeoutMs = 15_000): Promise<'revoked' | 'already-invalid'> {
+  const res = await gaxios.request<unknown>({
+    url: revokeUrl,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    data: new URLSearchParams({ token }).toString(),
+    timeout: timeoutMs,
+    retry: false,
+    validateStatus: () => true,
+  });
+  if (res.status === 200) return 'revoked';
+  if (res.status === 400 && /invalid_token/.test(JSON.stringify(res.data ?? ''))) return 'already-invalid';
+  throw new Error(`HTTP ${res.status} from ${revokeUrl}`);
 }
 
 /** Opens URL in the person's browser; on a machine without one, the printed URL is the way. */
@@ -105,6 +125,14 @@ export function driveError(err: unknown): LifeboatError {
   if (/invalid_grant/.test(text)) {
     return new LifeboatError('auth', 'Google Drive access has expired or was revoked, so the copy to Drive failed.',
       'Reconnect Google Drive with `lifeboat drive login` (if it expires every 7 days, the OAuth client is still in "Testing": publish it). The local backup is kept.');
+  }
+  if (/insufficientPermissions|insufficientFilePermissions|ACCESS_TOKEN_SCOPE_INSUFFICIENT/.test(text)) {
+    return new LifeboatError('auth', 'Google Drive refused Lifeboat access (insufficient permissions), so the copy to Drive failed.',
+      'Reconnect with `lifeboat drive login` and allow Lifeboat to keep its own files on Drive. The local backup is kept.');
+  }
+  if (/userRateLimitExceeded|rateLimitExceeded/.test(text)) {
+    return new LifeboatError('destination', 'Google Drive kept refusing requests as too many (rate limit exceeded), so the copy to Drive failed.',
+      'Nothing needs doing: the local backup is kept and the upload is retried on the next run. If it keeps happening, raise the Drive API quota in Google Cloud console.');
   }
   if (/storageQuotaExceeded|quotaExceeded/.test(text)) {
     return new LifeboatError('destination', 'Google Drive is full (storage quota exceeded), so the copy to Drive failed.',

@@ -42,6 +42,11 @@ export class DriveDestination implements Destination {
   readonly kind = 'gdrive';
   private readonly api: drive_v3.Drive;
   private folderId: string | null = null;
+  /**
+   * Name -> id from the last listing, kept up to date by put and delete: a prune lists once and
+   * deletes many files, and looking each id up by listing again made that O(N) list calls.
+   */
+  private ids: Map<string, string> | null = null;
 
   constructor(private readonly o: DriveDestinationOptions) {
     this.api = drive({ version: 'v3', auth: o.auth, rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` });
@@ -93,6 +98,7 @@ export class DriveDestination implements Destination {
       throw new LifeboatError('destination', `The copy on Google Drive does not match the backup (MD5 ${file.md5Checksum ?? 'missing'} instead of ${localMd5}).`,
         'The upload was damaged on the way and was deleted; it is retried on the next run.');
     }
+    this.ids?.set(file.name ?? name, file.id);
     return { name: file.name ?? name, bytes: Number(file.size ?? 0), id: file.id };
   }
 
@@ -109,31 +115,69 @@ export class DriveDestination implements Destination {
     } catch (err) {
       throw driveError(err);
     }
+    // Drive allows two files of one name; the first listed wins, as it did before the cache.
+    this.ids = new Map();
+    for (const o of [...out].reverse()) this.ids.set(o.name, o.id);
     return out;
   }
 
-  private async idOf(name: string): Promise<string> {
-    const hit = (await this.list()).find((f) => f.name === name);
-    if (!hit) throw new LifeboatError('source', `${name} is not on Google Drive (${this.label}).`, 'Check the name with `lifeboat prune --dry-run` or in Drive.');
-    return hit.id;
+  /** NAME's id from the last listing, or from a new one when NAME is not in it (or FRESH is asked for). */
+  private async idOf(name: string, fresh = false): Promise<string> {
+    if (fresh || !this.ids?.has(name)) await this.list();
+    const id = this.ids?.get(name);
+    if (!id) throw new LifeboatError('source', `${name} is not on Google Drive (${this.label}).`, 'Check the name with `lifeboat prune --dry-run` or in Drive.');
+    return id;
+  }
+
+  /** Runs FN with NAME's id; an id from the cache that Drive no longer knows (404) is looked up once more. */
+  private async withId<T>(name: string, fn: (id: string) => Promise<T>): Promise<T> {
+    const cached = this.ids?.has(name) ?? false;
+    try {
+      return await fn(await this.idOf(name));
+    } catch (err) {
+      if (!cached || (err as { status?: number }).status !== 404) throw err instanceof LifeboatError ? err : driveError(err);
+    }
+    try {
+      return await fn(await this.idOf(name, true));
+    } catch (err) {
+      throw driveError(err);
+    }
   }
 
   async get(name: string, toPath: string): Promise<void> {
-    const id = await this.idOf(name);
-    try {
+    await this.withId(name, async (id) => {
       const r = await this.api.files.get({ fileId: id, alt: 'media' }, { responseType: 'stream' });
       await pipeline(r.data as unknown as Readable, createWriteStream(toPath, { flags: 'wx' }));
-    } catch (err) {
-      throw driveError(err);
-    }
+    });
   }
 
   async delete(name: string): Promise<void> {
-    const id = await this.idOf(name);
-    try {
-      await this.api.files.delete({ fileId: id });
-    } catch (err) {
-      throw driveError(err);
-    }
+    await this.withId(name, (id) => this.api.files.delete({ fileId: id }));
+    this.ids?.delete(name);
+  }
+}
+
+export interface DriveAccess {
+  /** The Google account's address (or name, when Drive gives no address). */
+  account: string;
+  /** The id of the top "Lifeboat" folder in My Drive, or null when no copy has made it yet. */
+  folderId: string | null;
+}
+
+/**
+ * Proves that Drive access works now, for `drive status`. A cached access token keeps working for
+ * up to an hour after the refresh token was revoked, so the token is refreshed first (a revoked
+ * one gives invalid_grant), then Drive is asked two cheap questions with the new token: whose
+ * Drive this is (about.get) and whether Lifeboat's folder is there (files.list, pageSize 1).
+ */
+export async function checkDriveAccess(auth: OAuth2Client, rootUrl: string, topFolder = 'Lifeboat'): Promise<DriveAccess> {
+  try {
+    await auth.refreshAccessToken();
+    const api = drive({ version: 'v3', auth, rootUrl: rootUrl.endsWith('/') ? rootUrl : `${rootUrl}/` });
+    const about = await api.about.get({ fields: 'user(displayName,emailAddress)' });
+    const found = await api.files.list({ q: `name = ${quote(topFolder)} and mimeType = '${FOLDER_MIME}' and 'root' in parents and trashed = false`, fields: 'files(id)', pageSize: 1, spaces: 'drive' });
+    return { account: about.data.user?.emailAddress ?? about.data.user?.displayName ?? 'an unnamed account', folderId: found.data.files?.[0]?.id ?? null };
+  } catch (err) {
+    throw driveError(err);
   }
 }

@@ -14,10 +14,13 @@ export interface DriveFileInfo {
 
 export interface UploadOptions {
   chunkBytes?: number;
-  /** Attempts at one chunk before giving up (each waits longer, with jitter). */
+  /** Attempts at one request before giving up (each waits longer, with jitter). */
   maxRetries?: number;
   baseDelayMs?: number;
+  /** How to wait between attempts; tests pass one that records the delay and returns at once. */
   sleep?: (ms: number) => Promise<void>;
+  /** The jitter's source of numbers in [0, 1); Math.random unless a test fixes it. */
+  random?: () => number;
   onProgress?: ByteProgress;
   /** Longest wait for one request: a server that takes a chunk and never answers must not hang the agent. */
   requestTimeoutMs?: number;
@@ -25,21 +28,66 @@ export interface UploadOptions {
   onResume?: (offset: number, reason: string) => void;
 }
 
-class Transient extends Error {}
+/** A failure worth another attempt, with the wait the server asked for, if it did. */
+class Transient extends Error {
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+  }
+}
+
+/**
+ * Longest Retry-After honoured: above the backoff's own cap, so a server that asks for a minute
+ * gets it, but a proxy that says "come back tomorrow" does not stall the copy step for hours
+ * (the next run retries the upload anyway).
+ */
+export const MAX_RETRY_AFTER_MS = 120_000;
+
+/** Drive's documented rate-limit refusals: 403 with one of these reasons means "slow down", not "no". */
+const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
+
+function reasonsOf(data: unknown): string[] {
+  let body = data;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      return [];
+    }
+  }
+  const errors = (body as { error?: { errors?: { reason?: unknown }[] } } | null)?.error?.errors;
+  return Array.isArray(errors) ? errors.map((e) => (typeof e.reason === 'string' ? e.reason : '')) : [];
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110 10.2.3), capped; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const text = header.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
+}
+
+/** An answer that is not what was wanted: Transient when it may pass (429, 5xx, a rate-limit 403), else final. */
+function failure(what: string, status: number, headers: Headers, data: unknown): Error {
+  if (status === 429 || status >= 500 || (status === 403 && reasonsOf(data).some((r) => RATE_LIMIT_REASONS.has(r)))) {
+    return new Transient(`HTTP ${status} ${what}`, retryAfterMs(headers.get('retry-after')));
+  }
+  return Object.assign(new Error(`HTTP ${status} ${what}`), { response: { status, data } });
+}
+
+type Where = { offset: number } | { file: DriveFileInfo } | { expired: true };
 
 /**
  * Drive's resumable upload protocol (https://developers.google.com/drive/api/guides/manage-uploads#resumable):
  * POST opens a session (its URL comes back in Location); PUTs send chunks with Content-Range;
- * 308 plus a Range header says how much arrived. After a dropped connection, a 429 or a 5xx, it
- * asks the server where it is (`Content-Range: bytes *\/SIZE`) and goes on from there instead of
- * from byte 0. Each chunk is read fresh from the file, because a consumed stream cannot be resent
- * (and gaxios retries no POST/PUT by itself).
+ * 308 plus a Range header says how much arrived. After a dropped connection, a 429, a 5xx or a
+ * rate-limit 403, it asks the server where it is (`Content-Range: bytes *\/SIZE`) and goes on from
+ * there instead of from byte 0. Each chunk is read fresh from the file, because a consumed stream
+ * cannot be resent (and gaxios retries no POST/PUT by itself).
  */
 export async function resumableUpload(client: OAuth2Client, rootUrl: string, metadata: { name: string; parents: string[] }, path: string, opts: UploadOptions = {}): Promise<DriveFileInfo> {
   const chunk = opts.chunkBytes ?? CHUNK_BYTES;
-  const maxRetries = opts.maxRetries ?? 8;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const timeout = opts.requestTimeoutMs ?? 120_000;
+  const retry = retrier(opts);
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -55,32 +103,38 @@ export async function resumableUpload(client: OAuth2Client, rootUrl: string, met
         timeout,
         validateStatus: () => true,
       });
-      if (res.status === 429 || res.status >= 500) throw new Transient(`HTTP ${res.status} opening the upload`);
-      if (res.status !== 200) throw Object.assign(new Error(`HTTP ${res.status} opening the upload`), { response: { status: res.status, data: res.data } });
+      if (res.status !== 200) throw failure('opening the upload', res.status, res.headers, res.data);
       const location = res.headers.get('location');
       if (!location) throw new Error('Drive opened no upload session (no Location header)');
       return location;
     };
 
-    /** Where the server is: the next byte it wants, or the finished file. */
-    const status = async (session: string): Promise<{ offset: number } | { file: DriveFileInfo } | { expired: true }> => {
-      const res = await client.request<DriveFileInfo>({ url: session, method: 'PUT', headers: { 'Content-Range': `bytes */${size}` }, retry: false, timeout, validateStatus: () => true });
-      return interpret(res.status, res.headers.get('range'), res.data);
-    };
-
-    const interpret = (statusCode: number, range: string | null, data: unknown): { offset: number } | { file: DriveFileInfo } | { expired: true } => {
+    const interpret = (statusCode: number, headers: Headers, data: unknown): Where => {
       if (statusCode === 200 || statusCode === 201) return { file: data as DriveFileInfo };
       if (statusCode === 308) {
-        const m = /bytes=0-(\d+)/.exec(range ?? '');
+        const m = /bytes=0-(\d+)/.exec(headers.get('range') ?? '');
         return { offset: m ? Number(m[1]) + 1 : 0 };
       }
       if (statusCode === 404 || statusCode === 410) return { expired: true };
-      if (statusCode === 429 || statusCode >= 500) throw new Transient(`HTTP ${statusCode}`);
-      throw Object.assign(new Error(`HTTP ${statusCode} during the upload`), { response: { status: statusCode, data } });
+      throw failure('during the upload', statusCode, headers, data);
     };
 
-    let session = await withRetries(initiate, maxRetries, opts, sleep);
+    /** Where the server is: the next byte it wants, or the finished file. */
+    const status = async (session: string): Promise<Where> => {
+      const res = await client.request<DriveFileInfo>({ url: session, method: 'PUT', headers: { 'Content-Range': `bytes */${size}` }, retry: false, timeout, validateStatus: () => true });
+      return interpret(res.status, res.headers, res.data);
+    };
+
+    const fresh = (): Promise<string> => retry(initiate);
+
+    const done = (file: DriveFileInfo): DriveFileInfo => {
+      opts.onProgress?.(size, size);
+      return file;
+    };
+
+    let session = await fresh();
     let offset = 0;
+
     let failures = 0;
     const buf = Buffer.allocUnsafe(Math.min(chunk, Math.max(size, 1)));
     for (;;) {
@@ -97,13 +151,10 @@ export async function resumableUpload(client: OAuth2Client, rootUrl: string, met
           timeout,
           validateStatus: () => true,
         });
-        const r = interpret(res.status, res.headers.get('range'), res.data);
-        if ('file' in r) {
-          opts.onProgress?.(size, size);
-          return r.file;
-        }
+        const r = interpret(res.status, res.headers, res.data);
+        if ('file' in r) return done(r.file);
         if ('expired' in r) {
-          session = await withRetries(initiate, maxRetries, opts, sleep);
+          session = await fresh();
           offset = 0;
           continue;
         }
@@ -111,13 +162,14 @@ export async function resumableUpload(client: OAuth2Client, rootUrl: string, met
         failures = 0;
         opts.onProgress?.(offset, size);
       } catch (err) {
-        if (!isTransient(err) || ++failures > maxRetries) throw err;
-        await sleep(backoff(failures, opts.baseDelayMs ?? 1000));
+        if (!isTransient(err) || ++failures > (opts.maxRetries ?? 8)) throw err;
+        await retry.wait(err, failures);
         // Ask before resending: part of the chunk may have arrived.
-        const r = await withRetries(() => status(session), maxRetries, opts, sleep);
-        if ('file' in r) return r.file;
+        const current = session;
+        const r = await retry(() => status(current));
+        if ('file' in r) return done(r.file);
         if ('expired' in r) {
-          session = await withRetries(initiate, maxRetries, opts, sleep);
+          session = await fresh();
           offset = 0;
         } else offset = r.offset;
         opts.onResume?.(offset, (err as Error).message);
@@ -136,19 +188,31 @@ function isTransient(err: unknown): boolean {
     || /socket hang up|fetch failed|network|terminated|other side closed|aborted|timeout/i.test(e.message ?? '');
 }
 
-/** Exponential backoff with full jitter: many agents behind one flaky line do not retry in step. */
-function backoff(failures: number, baseMs: number): number {
+/**
+ * Exponential backoff with "equal jitter": the n-th wait is drawn from [cap/2, cap] with
+ * cap = base * 2^(n-1) (at most 64 s), so waits always grow while many agents behind one flaky
+ * line still do not retry in step.
+ */
+export function backoff(failures: number, baseMs: number, random: () => number = Math.random): number {
   const cap = Math.min(baseMs * 2 ** (failures - 1), 64_000);
-  return Math.round(cap / 2 + Math.random() * (cap / 2));
+  return Math.round(cap / 2 + random() * (cap / 2));
 }
 
-async function withRetries<T>(fn: () => Promise<T>, maxRetries: number, opts: UploadOptions, sleep: (ms: number) => Promise<void>): Promise<T> {
-  for (let failures = 0; ; ) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransient(err) || ++failures > maxRetries) throw err;
-      await sleep(backoff(failures, opts.baseDelayMs ?? 1000));
+/** Runs a request again after transient failures, waiting as the server asked or else with backoff. */
+function retrier(opts: UploadOptions): (<T>(fn: () => Promise<T>) => Promise<T>) & { wait: (err: unknown, failures: number) => Promise<void> } {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const maxRetries = opts.maxRetries ?? 8;
+  const wait = (err: unknown, failures: number): Promise<void> =>
+    sleep((err instanceof Transient ? err.retryAfterMs : undefined) ?? backoff(failures, opts.baseDelayMs ?? 1000, opts.random));
+  const run = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let failures = 0; ; ) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isTransient(err) || ++failures > maxRetries) throw err;
+        await wait(err, failures);
+      }
     }
-  }
+  };
+  return Object.assign(run, { wait });
 }
