@@ -233,12 +233,16 @@ export class FakeDrive {
       return;
     }
     if (path === '/upload/drive/v3/files' && req.method === 'PUT') {
-      const s = this.sessions.get(url.searchParams.get('upload_id') ?? '');
-      if (!s) return this.json(res, 404, { error: { code: 404, message: 'No such upload session.' } });
       const range = String(req.headers['content-range'] ?? '');
+      // Counted before the session is looked up: a query about a forgotten session is a query too.
+      if (range.startsWith('bytes */')) this.stats.statusQueries++;
+      const s = this.sessions.get(url.searchParams.get('upload_id') ?? '');
+      if (!s) {
+        await this.discard(req);
+        return this.json(res, 404, { error: { code: 404, message: 'No such upload session.' } });
+      }
       const rangeHeader = (): Record<string, string> => (s.offset > 0 ? { range: `bytes=0-${s.offset - 1}` } : {});
       if (range.startsWith('bytes */')) {
-        this.stats.statusQueries++;
         await this.discard(req);
         const reply = this.faults.queryFaults?.shift();
         if (reply !== undefined) return this.fault(res, reply);

@@ -193,6 +193,57 @@ describe('Google Drive destination: the real @googleapis/drive and google-auth-l
     }
   });
 
+  it('an upload cut off on one run goes on from the committed offset on the next, through the session kept in LIFEBOAT_HOME', async () => {
+    const firstRun = destination({ folder: 'resumed', upload: { maxRetries: 0 } });
+    await firstRun.folder();
+    // One chunk arrives whole; the line drops at the start of the second, and this run has no retries left.
+    Object.assign(fake.faults, { dropAfterPuts: 1, dropAfterBytes: 0 });
+    const err = (await firstRun.put(file, 'across-runs.sqlite', 'sha-of-the-file').catch((e: unknown) => e)) as LifeboatError;
+    expect(err).toBeInstanceOf(LifeboatError);
+    const kept = JSON.parse(readFileSync(join(firstRun.home, 'drive-uploads.json'), 'utf8')) as Record<string, { uri: string }>;
+    expect(Object.values(kept)).toHaveLength(1);
+    expect(statSync(join(firstRun.home, 'drive-uploads.json')).mode & 0o777).toBe(0o600);
+
+    const opens = fake.stats.sessionOpens;
+    const before = fake.stats.bytesReceived;
+    const firstPut = fake.stats.dataPuts.length;
+    const nextRun = destination({ home: firstRun.home, folder: 'resumed' });
+    const obj = await nextRun.put(file, 'across-runs.sqlite', 'sha-of-the-file');
+    expect(fake.files.get(obj.id)?.content.equals(CONTENT)).toBe(true);
+    expect(fake.stats.sessionOpens - opens).toBe(0);
+    expect(fake.stats.dataPuts[firstPut]).toMatchObject({ start: CHUNK, committed: CHUNK, outcome: 'stored' });
+    expect(fake.stats.bytesReceived - before).toBe(CONTENT.length - CHUNK);
+    // Done: nothing is left to resume.
+    expect(JSON.parse(readFileSync(join(firstRun.home, 'drive-uploads.json'), 'utf8'))).toEqual({});
+  });
+
+  it('a kept session Drive no longer knows (404) is given up for a new one; another file\'s session is never used', async () => {
+    const firstRun = destination({ folder: 'expired', upload: { maxRetries: 0 } });
+    await firstRun.folder();
+    Object.assign(fake.faults, { dropAfterPuts: 1, dropAfterBytes: 0 });
+    await expect(firstRun.put(file, 'expired.sqlite', 'sha-a')).rejects.toBeInstanceOf(LifeboatError);
+    const stale = fake.stats.dataPuts.at(-1)?.session ?? '';
+    expect(fake.sessions.get(stale)?.offset).toBe(CHUNK);
+
+    // The same path and size with another SHA-256 is another file: a new session from byte 0.
+    let opens = fake.stats.sessionOpens;
+    let firstPut = fake.stats.dataPuts.length;
+    await destination({ home: firstRun.home, folder: 'expired' }).put(file, 'expired.sqlite', 'sha-b');
+    expect(fake.stats.sessionOpens - opens).toBe(1);
+    expect(fake.stats.dataPuts[firstPut]).toMatchObject({ start: 0 });
+    expect(fake.stats.dataPuts[firstPut]?.session).not.toBe(stale);
+
+    fake.sessions.delete(stale); // a week later, Drive has forgotten it
+    opens = fake.stats.sessionOpens;
+    firstPut = fake.stats.dataPuts.length;
+    const queries = fake.stats.statusQueries;
+    const obj = await destination({ home: firstRun.home, folder: 'expired' }).put(file, 'expired.sqlite', 'sha-a');
+    expect(fake.files.get(obj.id)?.content.equals(CONTENT)).toBe(true);
+    expect(fake.stats.statusQueries - queries).toBe(1);
+    expect(fake.stats.sessionOpens - opens).toBe(1);
+    expect(fake.stats.dataPuts[firstPut]).toMatchObject({ start: 0, outcome: 'stored' });
+  });
+
   it('a wrong md5Checksum is a failed upload, and the bad copy is deleted', async () => {
     const d = destination();
     fake.faults.wrongMd5 = true;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { drive, type drive_v3 } from '@googleapis/drive';
@@ -10,6 +11,7 @@ import type { ByteProgress } from '../../engine/file-ops.js';
 import type { Destination, StoredObject } from '../destination.js';
 import { driveError } from './auth.js';
 import { resumableUpload, type UploadOptions } from './resumable.js';
+import { UploadSessions } from './upload-sessions.js';
 
 const FOLDER_MIME = 'application/vnd.google-apps.folder';
 
@@ -20,6 +22,8 @@ export interface DriveDestinationOptions {
   folderPath: string[];
   /** Where the folder's id is remembered, so it is found again by id (names can repeat on Drive). */
   stateFile: string;
+  /** Where unfinished uploads' sessions are kept between runs; drive-uploads.json beside stateFile unless set. */
+  sessionsFile?: string;
   upload?: UploadOptions;
 }
 
@@ -47,9 +51,11 @@ export class DriveDestination implements Destination {
    * deletes many files, and looking each id up by listing again made that O(N) list calls.
    */
   private ids: Map<string, string> | null = null;
+  private readonly sessions: UploadSessions;
 
   constructor(private readonly o: DriveDestinationOptions) {
     this.api = drive({ version: 'v3', auth: o.auth, rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` });
+    this.sessions = new UploadSessions(o.sessionsFile ?? join(dirname(o.stateFile), 'drive-uploads.json'));
   }
 
   get label(): string {
@@ -84,12 +90,13 @@ export class DriveDestination implements Destination {
     }
   }
 
-  async put(localPath: string, name: string, _sha256: string, onProgress?: ByteProgress): Promise<StoredObject> {
+  async put(localPath: string, name: string, sha256: string, onProgress?: ByteProgress): Promise<StoredObject> {
     const parent = await this.folder();
     const localMd5 = await md5File(localPath);
+    const memory = this.sessions.forUpload({ localPath, size: (await stat(localPath)).size, sha256, name, folderId: parent });
     let file;
     try {
-      file = await resumableUpload(this.o.auth, this.o.rootUrl, { name, parents: [parent] }, localPath, { ...this.o.upload, onProgress });
+      file = await resumableUpload(this.o.auth, this.o.rootUrl, { name, parents: [parent] }, localPath, { ...this.o.upload, onProgress, memory });
     } catch (err) {
       throw driveError(err);
     }

@@ -26,6 +26,15 @@ export interface UploadOptions {
   requestTimeoutMs?: number;
   /** Told each time the upload resumes after a failure, with the offset the server had. */
   onResume?: (offset: number, reason: string) => void;
+  /** Where this upload's session address is kept, so a later run can go on where this one stopped. */
+  memory?: SessionMemory;
+}
+
+/** One upload's session address, kept across runs (Drive keeps an unfinished session about a week). */
+export interface SessionMemory {
+  load(): Promise<string | undefined>;
+  save(sessionUri: string): Promise<void>;
+  clear(): Promise<void>;
 }
 
 /** A failure worth another attempt, with the wait the server asked for, if it did. */
@@ -82,7 +91,8 @@ type Where = { offset: number } | { file: DriveFileInfo } | { expired: true };
  * 308 plus a Range header says how much arrived. After a dropped connection, a 429, a 5xx or a
  * rate-limit 403, it asks the server where it is (`Content-Range: bytes *\/SIZE`) and goes on from
  * there instead of from byte 0. Each chunk is read fresh from the file, because a consumed stream
- * cannot be resent (and gaxios retries no POST/PUT by itself).
+ * cannot be resent (and gaxios retries no POST/PUT by itself). With `memory`, a session left by an
+ * earlier run is asked first and continued.
  */
 export async function resumableUpload(client: OAuth2Client, rootUrl: string, metadata: { name: string; parents: string[] }, path: string, opts: UploadOptions = {}): Promise<DriveFileInfo> {
   const chunk = opts.chunkBytes ?? CHUNK_BYTES;
@@ -125,15 +135,37 @@ export async function resumableUpload(client: OAuth2Client, rootUrl: string, met
       return interpret(res.status, res.headers, res.data);
     };
 
-    const fresh = (): Promise<string> => retry(initiate);
+    const fresh = async (): Promise<string> => {
+      const uri = await retry(initiate);
+      await opts.memory?.save(uri);
+      return uri;
+    };
 
-    const done = (file: DriveFileInfo): DriveFileInfo => {
+    const done = async (file: DriveFileInfo): Promise<DriveFileInfo> => {
+      await opts.memory?.clear();
       opts.onProgress?.(size, size);
       return file;
     };
 
-    let session = await fresh();
+    let session: string | undefined;
     let offset = 0;
+    const saved = await opts.memory?.load();
+    if (saved) {
+      let r: Where | undefined;
+      try {
+        r = await retry(() => status(saved));
+      } catch (err) {
+        // The line is down: a new session would fail the same way. Anything else: the old session is of no use.
+        if (isTransient(err)) throw err;
+      }
+      if (r && 'file' in r) return done(r.file);
+      if (r && 'offset' in r) {
+        session = saved;
+        offset = r.offset;
+        opts.onResume?.(offset, 'an upload left unfinished by an earlier run');
+      }
+    }
+    session ??= await fresh();
 
     let failures = 0;
     const buf = Buffer.allocUnsafe(Math.min(chunk, Math.max(size, 1)));
@@ -152,7 +184,7 @@ export async function resumableUpload(client: OAuth2Client, rootUrl: string, met
           validateStatus: () => true,
         });
         const r = interpret(res.status, res.headers, res.data);
-        if ('file' in r) return done(r.file);
+        if ('file' in r) return await done(r.file);
         if ('expired' in r) {
           session = await fresh();
           offset = 0;
@@ -167,7 +199,7 @@ export async function resumableUpload(client: OAuth2Client, rootUrl: string, met
         // Ask before resending: part of the chunk may have arrived.
         const current = session;
         const r = await retry(() => status(current));
-        if ('file' in r) return done(r.file);
+        if ('file' in r) return await done(r.file);
         if ('expired' in r) {
           session = await fresh();
           offset = 0;
