@@ -4,6 +4,7 @@ import { lifeboatHome } from '../config/paths.js';
 import { driveSettings, revokeUrlOf } from '../destinations/gdrive/settings.js';
 import { TokenStore } from '../destinations/gdrive/token-store.js';
 import { LifeboatError } from '../engine/errors.js';
+import { registerDriveFetch } from './drive-fetch.js';
 import { configStore } from './load-store.js';
 import { printJson, reportError, say } from './output.js';
 
@@ -102,4 +103,6 @@ export function registerDrive(program: Command): void {
         process.exitCode = reportError(err, Boolean(f.json));
       }
     });
+
+  registerDriveFetch(drive, settingsOrThrow);
 }

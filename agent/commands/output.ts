@@ -33,6 +33,7 @@ const PHASE_WORDS: Record<BackupProgress['phase'], string> = {
   compressing: 'Gzipping ',
   finishing: 'Flushing ',
   uploading: 'Uploading',
+  downloading: 'Fetching ',
 };
 
 /** A progress bar on an interactive terminal; silent otherwise (scripts, --json, the OS scheduler). */

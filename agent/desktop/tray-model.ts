@@ -60,6 +60,7 @@ const PHASE_WORDS: Record<BackupProgress['phase'], string> = {
   compressing: 'compressing',
   finishing: 'finishing',
   uploading: 'uploading a copy',
+  downloading: 'downloading',
 };
 
 export { ago };

@@ -31,7 +31,7 @@ export const DEFAULT_BACKUP_OPTIONS: Omit<BackupOptions, 'db' | 'dest'> = {
   retry: { attempts: 5, initialDelayMs: 1000, maxDelayMs: 30_000 },
 };
 
-export type BackupPhase = 'waiting' | 'copying' | 'checking' | 'hashing' | 'compressing' | 'finishing' | 'uploading';
+export type BackupPhase = 'waiting' | 'copying' | 'checking' | 'hashing' | 'compressing' | 'finishing' | 'uploading' | 'downloading';
 
 export interface BackupProgress {
   phase: BackupPhase;

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authorizedClient, loginFlow } from '../../agent/destinations/gdrive/auth.js';
 import { DriveDestination } from '../../agent/destinations/gdrive/drive-destination.js';
@@ -12,7 +12,8 @@ import { driveSettings, type DriveSettings } from '../../agent/destinations/gdri
 import { TokenStore } from '../../agent/destinations/gdrive/token-store.js';
 import { LifeboatError } from '../../agent/engine/errors.js';
 import { FakeDrive } from '../../tools/fake-drive.js';
-import { runCli, tempDir } from '../helpers/fixtures.js';
+import { makePosDb, runCli, sha256, tempDir } from '../helpers/fixtures.js';
+import { checkPosConsistency } from '../../agent/demo/pos-schema.js';
 
 const t = tempDir('gdrive');
 const fake = new FakeDrive();
@@ -353,6 +354,44 @@ describe('Google Drive destination: the real @googleapis/drive and google-auth-l
       store.write(tokens);
       return { home, env, store };
     }
+
+    it('a new PC lists another PC\'s backups on Drive, fetches the newest complete one with its manifest, verifies it, and it restores', async () => {
+      const db = join(t.dir, 'fetch-src.db');
+      makePosDb(db, 2 << 20, 'wal');
+      const made = await runCli(['backup', '--db', db, '--dest', join(t.dir, 'fetch-local'), '--json']);
+      expect(made.code, made.stderr).toBe(0);
+      const backup = made.json.file as string;
+      const name = basename(backup);
+      const old = destination({ folder: 'fetch-job' });
+      await old.put(backup, name, sha256(backup));
+      await old.put(`${backup}.manifest.json`, `${name}.manifest.json`, sha256(`${backup}.manifest.json`));
+      const unfinished = 'fetch-src-2099-01-01T000000Z.sqlite'; // newer, but its manifest never arrived
+      await old.put(backup, unfinished, sha256(backup));
+
+      const { env } = await cliHome({ refresh_token: 'good-refresh' });
+      const list = await runCli(['drive', 'list', '--job', 'fetch-job', '--json'], { env });
+      expect(list.code, list.stderr).toBe(0);
+      expect((list.json.backups as Array<{ host: string; name: string; complete: boolean }>).map((b) => [b.host, b.name, b.complete]))
+        .toEqual([['till-1', unfinished, false], ['till-1', name, true]]);
+
+      const to = join(t.dir, 'fetched');
+      const fetched = await runCli(['drive', 'fetch', '--to', to, '--host', 'till-1', '--job', 'fetch-job'], { env });
+      expect(fetched.code, fetched.stderr).toBe(0);
+      expect(fetched.stderr).toMatch(/Fetched and verified: .*fetched.*Restore it with: lifeboat restore --from/s);
+      expect(readFileSync(join(to, name)).equals(readFileSync(backup))).toBe(true);
+      const target = join(t.dir, 'restored-from-drive.db');
+      const restored = await runCli(['restore', '--from', join(to, name), '--to', target], { env });
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(checkPosConsistency(target).broken).toBe(0);
+
+      const again = await runCli(['drive', 'fetch', name, '--to', to, '--job', 'fetch-job'], { env });
+      expect(again.code).toBe(6);
+      expect(again.stderr).toMatch(/exists already.*empty folder/);
+      const half = await runCli(['drive', 'fetch', unfinished, '--to', join(t.dir, 'fetched-2'), '--job', 'fetch-job'], { env });
+      expect(half.code).toBe(3);
+      expect(half.stderr).toMatch(/no manifest on Google Drive, so its upload never finished/);
+      expect(existsSync(join(t.dir, 'fetched-2', unfinished))).toBe(false);
+    });
 
     it('drive logout revokes the refresh token at the configured revoke URL (in the form body) and deletes the token file', async () => {
       fake.validRefreshTokens.add('logout-refresh');

@@ -1,19 +1,17 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { drive, type drive_v3 } from '@googleapis/drive';
+import type { drive_v3 } from '@googleapis/drive';
 import type { OAuth2Client } from 'google-auth-library';
 import { LifeboatError } from '../../engine/errors.js';
 import type { ByteProgress } from '../../engine/file-ops.js';
 import type { Destination, StoredObject } from '../destination.js';
 import { driveError } from './auth.js';
+import { FOLDER_MIME, downloadFile, driveApi, quote } from './browse.js';
 import { resumableUpload, type UploadOptions } from './resumable.js';
 import { UploadSessions } from './upload-sessions.js';
-
-const FOLDER_MIME = 'application/vnd.google-apps.folder';
 
 export interface DriveDestinationOptions {
   auth: OAuth2Client;
@@ -35,8 +33,6 @@ async function md5File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
 /**
  * Google Drive, through the per-API client (@googleapis/drive) for listing, reading and deleting,
  * and the resumable protocol for uploads. After an upload, Drive's md5Checksum must equal the
@@ -54,7 +50,7 @@ export class DriveDestination implements Destination {
   private readonly sessions: UploadSessions;
 
   constructor(private readonly o: DriveDestinationOptions) {
-    this.api = drive({ version: 'v3', auth: o.auth, rootUrl: o.rootUrl.endsWith('/') ? o.rootUrl : `${o.rootUrl}/` });
+    this.api = driveApi(o.auth, o.rootUrl);
     this.sessions = new UploadSessions(o.sessionsFile ?? join(dirname(o.stateFile), 'drive-uploads.json'));
   }
 
@@ -152,10 +148,7 @@ export class DriveDestination implements Destination {
   }
 
   async get(name: string, toPath: string): Promise<void> {
-    await this.withId(name, async (id) => {
-      const r = await this.api.files.get({ fileId: id, alt: 'media' }, { responseType: 'stream' });
-      await pipeline(r.data as unknown as Readable, createWriteStream(toPath, { flags: 'wx' }));
-    });
+    await this.withId(name, (id) => downloadFile(this.api, id, toPath));
   }
 
   async delete(name: string): Promise<void> {
@@ -180,7 +173,7 @@ export interface DriveAccess {
 export async function checkDriveAccess(auth: OAuth2Client, rootUrl: string, topFolder = 'Lifeboat'): Promise<DriveAccess> {
   try {
     await auth.refreshAccessToken();
-    const api = drive({ version: 'v3', auth, rootUrl: rootUrl.endsWith('/') ? rootUrl : `${rootUrl}/` });
+    const api = driveApi(auth, rootUrl);
     const about = await api.about.get({ fields: 'user(displayName,emailAddress)' });
     const found = await api.files.list({ q: `name = ${quote(topFolder)} and mimeType = '${FOLDER_MIME}' and 'root' in parents and trashed = false`, fields: 'files(id)', pageSize: 1, spaces: 'drive' });
     return { account: about.data.user?.emailAddress ?? about.data.user?.displayName ?? 'an unnamed account', folderId: found.data.files?.[0]?.id ?? null };
