@@ -13,7 +13,7 @@ interface Entry {
 
 /**
  * The session addresses of unfinished uploads (LIFEBOAT_HOME/drive-uploads.json, 0600: an upload
- * address lets its holder add to the upload), keyed by local path, size and SHA-256, so the next
+ * address lets its holder add to the upload), keyed by size and SHA-256, so the next
  * run's retry of a pending upload goes on where this one stopped instead of sending it all again.
  */
 export class UploadSessions {
@@ -23,7 +23,10 @@ export class UploadSessions {
 
   /** The memory of one upload. A session is reused only for the same name in the same folder. */
   forUpload(u: { localPath: string; size: number; sha256: string; name: string; folderId: string }): SessionMemory {
-    const key = JSON.stringify([u.localPath, u.size, u.sha256]);
+    // Not the path: a gzipped copy is made afresh under a new temp name each run, and the same
+    // size and SHA-256 under the same name in the same folder are the same bytes (gzip output is
+    // deterministic; an encrypted copy is not, and so always starts a new session).
+    const key = JSON.stringify([u.size, u.sha256]);
     return {
       load: async () => {
         const e = (await this.read())[key];
