@@ -2,9 +2,10 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
-import type { Job } from './config/job.js';
+import { noSuchJob, type Job } from './config/job.js';
 import { ConfigStore, type LoadedConfig } from './config/store.js';
 import type { BackupOptions, BackupProgress, BackupResult } from './engine/backup-options.js';
+import { LifeboatError } from './engine/errors.js';
 import { agentEndpoint } from './ipc/endpoint.js';
 import type { Reply, Request } from './ipc/protocol.js';
 import { listenSingleInstance } from './ipc/server.js';
@@ -69,6 +70,7 @@ export class Agent {
       catchUpDelayMs: this.config.settings.catchUpDelaySeconds * 1000,
       lastSuccess: (id) => this.history.lastSuccess(id),
       onDue: (jobId, trigger, scheduledFor) => this.trigger(jobId, trigger, scheduledFor),
+      onBadJob: (jobId, problem) => o.log.error({ event: 'job-not-scheduled', jobId, problem }, `job ${jobId} is not scheduled: ${problem}`),
       onWake: (info) => o.log.info({ event: 'wake', ...info }, 'wall clock jumped or timer fired late: re-checking schedules'),
     });
   }
@@ -78,15 +80,38 @@ export class Agent {
     const listened = await listenSingleInstance(this.endpoint, (req, reply) => this.handle(req, reply));
     if ('alreadyRunning' in listened) return listened.alreadyRunning;
     this.server = listened.server;
+    try {
+      this.setUp();
+    } catch (err) {
+      // Holding the socket while not running would make every later start say "already running".
+      await this.abortStart();
+      throw err;
+    }
+    return null;
+  }
+
+  private setUp(): void {
     this.startedAt = this.clock.now();
+    this.reportConfigProblem();
+    if (this.config.problem && !this.config.usingLastGood) {
+      throw new LifeboatError('config', `The agent cannot start: config.json is invalid and there is no earlier valid config to run on. ${this.config.problem.replace(/\.?$/, '.')}`,
+        `Fix ${this.config.path} by hand (\`lifeboat status\` shows the problem), then start again.`);
+    }
     const interrupted = this.history.markInterrupted(this.clock.now());
     if (interrupted > 0) this.o.log.warn({ interrupted }, 'runs cut off by an earlier crash were marked interrupted');
-    this.reportConfigProblem();
     this.scheduler.setJobs(this.config.jobs);
     this.scheduler.start();
     this.watchConfig();
     this.o.log.info({ event: 'start', version: VERSION, home: this.o.home, jobs: this.config.jobs.map((j) => j.id) }, 'agent started');
-    return null;
+  }
+
+  private async abortStart(): Promise<void> {
+    this.scheduler.stop();
+    this.watcher?.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = null;
+    if (process.platform !== 'win32') rmSync(this.endpoint, { force: true });
+    this.history.close();
   }
 
   onRun(listener: (e: RunEvent) => void): void {
@@ -115,11 +140,18 @@ export class Agent {
     return r;
   }
 
+  /** Never throws: a reload that fails leaves the agent running on what it had. */
   reload(): void {
-    this.config = this.store.load();
-    this.reportConfigProblem();
-    this.scheduler.setJobs(this.config.jobs);
-    this.o.log.info({ event: 'reload', jobs: this.config.jobs.map((j) => j.id) }, 'config reloaded');
+    try {
+      this.config = this.store.load();
+      this.reportConfigProblem();
+      this.scheduler.setCatchUpDelay(this.config.settings.catchUpDelaySeconds * 1000);
+      this.scheduler.setJobs(this.config.jobs);
+      this.o.log.info({ event: 'reload', jobs: this.config.jobs.map((j) => j.id) }, 'config reloaded');
+    } catch (err) {
+      this.o.log.error({ event: 'reload-failed', err }, 'config reload failed; running on the config loaded before');
+      return;
+    }
     for (const l of this.reloadListeners) l();
   }
 
@@ -220,9 +252,7 @@ export class Agent {
         return;
       case 'now': {
         const ids = req.job ? [req.job] : this.config.jobs.filter((j) => j.enabled).map((j) => j.id);
-        if (req.job && !this.config.jobs.some((j) => j.id === req.job)) {
-          return reply({ ok: false, error: { kind: 'usage', message: `There is no job "${req.job}".`, hint: `Jobs: ${this.config.jobs.map((j) => j.id).join(', ') || 'none yet'}.` } });
-        }
+        if (req.job && !this.config.jobs.some((j) => j.id === req.job)) return reply({ ok: false, error: noSuchJob(req.job, this.config.jobs).toJSON() });
         if (ids.length === 0) return reply({ ok: false, error: { kind: 'config', message: 'There are no jobs to run.', hint: 'Add one with `lifeboat job add`.' } });
         // A job already running finishes that run first; the one asked for is the run after it.
         const busyBefore = new Set(ids.filter((id) => this.queue.running?.jobId === id));

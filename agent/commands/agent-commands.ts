@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Desktop } from '../desktop/desktop.js';
-import { DEFAULT_JOB_FIELDS, type Job } from '../config/job.js';
+import { DEFAULT_JOB_FIELDS, noSuchJob, type Job } from '../config/job.js';
 import { demoPaths, lifeboatHome } from '../config/paths.js';
 import type { ConfigStore } from '../config/store.js';
 import { createPosDatabase } from '../demo/pos-schema.js';
@@ -51,6 +51,11 @@ function statusLines(r: StatusReport): string[] {
     for (const w of j.warnings) lines.push(`  warning: ${w}`);
   }
   return lines;
+}
+
+async function requireJob(home: string, id: string): Promise<void> {
+  const jobs = (await configStore(home)).load().jobs;
+  if (!jobs.some((j) => j.id === id)) throw noSuchJob(id, jobs);
 }
 
 async function offlineStatus(home: string): Promise<StatusReport> {
@@ -160,17 +165,24 @@ export function registerAgentCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number, e.g. 20.');
       return n;
     }, 20)
-    .action((f: { json?: boolean; job?: string; limit: number }) => {
-      const path = join(lifeboatHome(), 'history.sqlite');
-      let runs: RunRecord[] = [];
-      if (existsSync(path)) {
-        const h = new History(path, { readonly: true });
-        runs = h.list({ jobId: f.job, limit: f.limit });
-        h.close();
+    .action(async (f: { json?: boolean; job?: string; limit: number }) => {
+      try {
+        const home = lifeboatHome();
+        const path = join(home, 'history.sqlite');
+        let runs: RunRecord[] = [];
+        if (existsSync(path)) {
+          const h = new History(path, { readonly: true });
+          runs = h.list({ jobId: f.job, limit: f.limit });
+          h.close();
+        }
+        // A removed job still has its runs; only an id with neither runs nor a job is a typo.
+        if (f.job && runs.length === 0) await requireJob(home, f.job);
+        if (f.json) printJson({ ok: true, runs });
+        else if (runs.length === 0) say('No runs yet.');
+        else for (const r of runs) say(`${r.startedAt}  ${r.jobId ?? '(cli)'}  ${r.trigger}  ${r.outcome}${r.file ? `  ${r.file}` : ''}${r.reason ? `  — ${r.reason}` : ''}`);
+      } catch (err) {
+        process.exitCode = reportError(err, Boolean(f.json));
       }
-      if (f.json) printJson({ ok: true, runs });
-      else if (runs.length === 0) say('No runs yet.');
-      else for (const r of runs) say(`${r.startedAt}  ${r.jobId ?? '(cli)'}  ${r.trigger}  ${r.outcome}${r.file ? `  ${r.file}` : ''}${r.reason ? `  — ${r.reason}` : ''}`);
     });
 
   program.command('now')

@@ -1,17 +1,21 @@
-import { isAbsolute } from 'node:path';
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { DEFAULT_JOB_FIELDS, type Destination, type Job } from '../config/job.js';
+import { DEFAULT_JOB_FIELDS, DEFAULT_RETENTION, noSuchJob, type Destination, type Job, type Retention } from '../config/job.js';
+import { readPassphrase } from '../config/passphrase.js';
 import { lifeboatHome } from '../config/paths.js';
-import { LifeboatError } from '../engine/errors.js';
+import { LifeboatError, destinationError, errnoCode } from '../engine/errors.js';
 import type { CheckLevel } from '../engine/integrity.js';
 import { checkSourceFile } from '../engine/source-check.js';
+import { prepareCopyFolder } from '../destinations/folder.js';
 import { describeDestination } from '../destinations/registry.js';
-import { parseSchedule } from '../schedule/cron.js';
+import { isPaused } from '../schedule/catch-up.js';
+import { checkTimezone, parseSchedule } from '../schedule/cron.js';
 import { tellAgent } from './agent-link.js';
 import { configStore } from './load-store.js';
 import type { ConfigStore } from '../config/store.js';
 import { printJson, reportError, say } from './output.js';
-import { parseCheck, parseSeconds } from './parse.js';
+import { parseCheck, parseCount, parseMaxAge, parseSeconds } from './parse.js';
 
 interface JobFlags {
   id?: string;
@@ -30,16 +34,25 @@ interface JobFlags {
   gzipCopies?: boolean;
   encryptCopies?: boolean;
   copies?: boolean;
+  keepLast?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  maxAgeDays?: number | 'none';
 }
+
+/** The options of `job edit` that change something, as the person types them (for "nothing to change"). */
+const EDIT_OPTIONS: Array<[keyof JobFlags, string]> = [
+  ['name', '--name'], ['db', '--db'], ['schedule', '--schedule'], ['timezone', '--timezone'], ['dest', '--dest'], ['check', '--check'],
+  ['gzip', '--gzip/--no-gzip'], ['quiet', '--quiet'], ['maxWait', '--max-wait'], ['copyTo', '--copy-to'], ['drive', '--drive'],
+  ['gzipCopies', '--gzip-copies'], ['encryptCopies', '--encrypt-copies'], ['copies', '--no-copies'],
+  ['keepLast', '--keep-last'], ['keepDaily', '--keep-daily'], ['keepWeekly', '--keep-weekly'], ['keepMonthly', '--keep-monthly'], ['maxAgeDays', '--max-age-days'],
+];
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** The copies after the local folder: other folders (a second disk, a NAS) and Google Drive. */
-function copyDestinations(f: JobFlags): Destination[] {
-  const opts = { ...(f.gzipCopies ? { gzip: true } : {}), ...(f.encryptCopies ? { encrypt: true } : {}) };
-  const folders: Destination[] = (f.copyTo ?? []).map((p) => ({ kind: 'folder', path: absolute(p, 'copy folder', EXAMPLE_DEST), ...opts }));
-  return f.drive ? [...folders, { kind: 'gdrive', ...opts }] : folders;
-}
+const EXAMPLE_DB = process.platform === 'win32' ? 'C:\\POS\\data\\pos.db' : '/home/shop/pos/pos.db';
+const EXAMPLE_DEST = process.platform === 'win32' ? 'D:\\Backups' : '/mnt/backups';
 
 function absolute(path: string, what: string, example: string): string {
   if (!isAbsolute(path)) {
@@ -48,22 +61,117 @@ function absolute(path: string, what: string, example: string): string {
   return path;
 }
 
+/** Commander accepts `--name ""`; an empty value is never meant, and silently ignoring it would claim a change that did not happen. */
+function nonEmpty(value: string, flag: string, example: string): string {
+  if (value.trim() === '') throw new LifeboatError('usage', `${flag} is empty.`, `Give a value, e.g. ${flag} ${example}.`);
+  return value;
+}
+
+function checkedName(name: string): string {
+  nonEmpty(name, '--name', '"Shop till"');
+  if (name.length > 200) throw new LifeboatError('usage', `The name is ${name.length} characters long.`, 'Use a name of up to 200 characters.');
+  return name;
+}
+
 function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'job';
 }
 
-const EXAMPLE_DB = process.platform === 'win32' ? 'C:\\POS\\data\\pos.db' : '/home/shop/pos/pos.db';
-const EXAMPLE_DEST = process.platform === 'win32' ? 'D:\\Backups' : '/mnt/backups';
-
 async function checkedDb(db: string): Promise<string> {
-  absolute(db, 'database path', EXAMPLE_DB);
+  absolute(nonEmpty(db, '--db', EXAMPLE_DB), 'database path', EXAMPLE_DB);
   await checkSourceFile(db);
   return db;
 }
 
+/** `--timezone local` (or leaving it out on `add`) means the machine's own zone: stored as no zone at all. */
+function timezoneFlag(tz: string): string | undefined {
+  nonEmpty(tz, '--timezone', 'Europe/Berlin (or local for the machine\'s own)');
+  if (tz === 'local') return undefined;
+  checkTimezone(tz);
+  return tz;
+}
+
+async function realOrResolved(path: string): Promise<string> {
+  return realpath(path).catch(() => resolve(path));
+}
+
+async function sameFolder(a: string, b: string): Promise<boolean> {
+  return (await realOrResolved(a)) === (await realOrResolved(b));
+}
+
+/**
+ * The local backup folder, made while the person is there to see it: created when its parent
+ * exists (a typo in the parent is refused rather than building a whole tree), never a file and
+ * never the database's own folder, whose files the POS app owns.
+ */
+async function prepareLocalFolder(dest: string, db: string): Promise<void> {
+  if (await sameFolder(dest, dirname(db))) {
+    throw new LifeboatError('usage', `The backup folder ${dest} is the database's own folder.`, `Use a folder of its own, e.g. ${join(dirname(db), 'backups')}, or better one on another disk.`);
+  }
+  try {
+    if (!(await stat(dest)).isDirectory()) {
+      throw new LifeboatError('usage', `The backup folder ${dest} is a file${(await sameFolder(dest, db)) ? ' (the database itself)' : ''}, not a folder.`, `Give a folder, e.g. ${EXAMPLE_DEST}.`);
+    }
+    return;
+  } catch (err) {
+    if (err instanceof LifeboatError) throw err;
+    if (errnoCode(err) !== 'ENOENT') throw destinationError(err, dest);
+  }
+  await mkdir(dest).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT') {
+      throw new LifeboatError('destination', `The backup folder ${dest} cannot be created: ${dirname(dest)} does not exist.`, 'Check the path for a typo, or create the folder above it first.');
+    }
+    if (errnoCode(err) !== 'EEXIST') throw destinationError(err, dest);
+  });
+}
+
+/** Copies are encrypted with the passphrase at run time; without one, every copy would fail later, unseen. */
+function requirePassphrase(): void {
+  try {
+    readPassphrase(lifeboatHome(), undefined, process.env);
+  } catch (err) {
+    if (!(err instanceof LifeboatError)) throw err;
+    throw new LifeboatError('config', '--encrypt-copies needs an encryption passphrase, and none is set.', 'Set one first with `lifeboat passphrase set` (or LIFEBOAT_PASSPHRASE), then run this again.');
+  }
+}
+
+/** The copies after the local folder: other folders (a second disk, a NAS) and Google Drive. */
+function copyDestinations(f: JobFlags, opts: { gzip?: boolean; encrypt?: boolean }): Destination[] {
+  const extra = { ...(opts.gzip ? { gzip: true } : {}), ...(opts.encrypt ? { encrypt: true } : {}) };
+  const folders: Destination[] = (f.copyTo ?? []).map((p) => ({ kind: 'folder', path: p, ...extra }));
+  return f.drive ? [...folders, { kind: 'gdrive', ...extra }] : folders;
+}
+
+function checkCopyPaths(f: JobFlags): void {
+  for (const p of f.copyTo ?? []) absolute(nonEmpty(p, '--copy-to', EXAMPLE_DEST), 'copy folder', EXAMPLE_DEST);
+}
+
+/** Each copy folder gets its marker now, so a run can later tell the mounted share from an empty mount point. */
+async function prepareCopies(job: Job, f: JobFlags): Promise<void> {
+  const local = job.destinations[0].path;
+  for (const p of f.copyTo ?? []) {
+    if (await sameFolder(p, local)) throw new LifeboatError('usage', `The copy folder ${p} is the local backup folder.`, 'Copy to another disk or a network share.');
+    await prepareCopyFolder(p);
+  }
+}
+
+function retentionFrom(f: JobFlags, base: Retention): Retention {
+  return {
+    keepLast: f.keepLast ?? base.keepLast,
+    daily: f.keepDaily ?? base.daily,
+    weekly: f.keepWeekly ?? base.weekly,
+    monthly: f.keepMonthly ?? base.monthly,
+    maxAgeDays: f.maxAgeDays === 'none' ? null : (f.maxAgeDays ?? base.maxAgeDays),
+  };
+}
+
+function describeRetention(r: Retention): string {
+  return `keep last ${r.keepLast}, ${r.daily} daily, ${r.weekly} weekly, ${r.monthly} monthly, ${r.maxAgeDays === null ? 'no age limit' : `none older than ${r.maxAgeDays} days`}`;
+}
+
 function findJob(jobs: Job[], id: string): Job {
   const job = jobs.find((j) => j.id === id);
-  if (!job) throw new LifeboatError('usage', `There is no job "${id}".`, jobs.length ? `Jobs: ${jobs.map((j) => j.id).join(', ')}.` : 'Add one with `lifeboat job add`.');
+  if (!job) throw noSuchJob(id, jobs);
   return job;
 }
 
@@ -82,13 +190,88 @@ export function pauseEnd(text: string, now: Date): Date {
   }
   const m = /^(\d+(?:\.\d+)?)\s*(m|min|h|d)$/.exec(text.trim());
   if (!m) throw new LifeboatError('usage', `"${text}" is not a pause length.`, 'Use e.g. 30m, 1h, 2d or tomorrow.');
+  const amount = Number(m[1]);
+  if (amount <= 0) throw new LifeboatError('usage', `A pause of "${text}" ends before it starts.`, 'Use a length above zero, e.g. 30m, 1h, 2d or tomorrow; `lifeboat job resume ID` ends a pause.');
   const unit = m[2] === 'd' ? 86_400_000 : m[2] === 'h' ? 3_600_000 : 60_000;
-  return new Date(now.getTime() + Number(m[1]) * unit);
+  return new Date(now.getTime() + amount * unit);
 }
 
 function describe(job: Job): string {
-  const paused = !job.enabled ? ' [paused]' : job.pausedUntil && Date.parse(job.pausedUntil) > Date.now() ? ` [paused until ${job.pausedUntil}]` : '';
-  return `${job.id}  ${job.name}${paused}\n    database: ${job.db}\n    schedule: ${job.schedule.label ?? job.schedule.cron}${job.schedule.timezone ? ` (${job.schedule.timezone})` : ''}\n    backups:  ${job.destinations.map(describeDestination).join(', ')}`;
+  const paused = !job.enabled ? ' [paused]' : isPaused(job, Date.now()) ? ` [paused until ${job.pausedUntil}]` : '';
+  return `${job.id}  ${job.name}${paused}\n    database:  ${job.db}\n    schedule:  ${job.schedule.label ?? job.schedule.cron}${job.schedule.timezone ? ` (${job.schedule.timezone})` : ''}\n    backups:   ${job.destinations.map(describeDestination).join(', ')}\n    retention: ${describeRetention(job.retention)}`;
+}
+
+/** Everything `add` checks before it creates folders or saves, so a refusal leaves nothing behind. */
+async function newJobFrom(f: Required<Pick<JobFlags, 'name' | 'db' | 'schedule' | 'dest'>> & JobFlags): Promise<Job> {
+  const name = checkedName(f.name);
+  const timezone = f.timezone === undefined ? undefined : timezoneFlag(f.timezone);
+  const schedule = parseSchedule(f.schedule, timezone);
+  const db = await checkedDb(f.db);
+  const dest = absolute(nonEmpty(f.dest, '--dest', EXAMPLE_DEST), 'backup folder', EXAMPLE_DEST);
+  checkCopyPaths(f);
+  const id = f.id ?? slug(name);
+  if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(id)) throw new LifeboatError('usage', `"${id}" cannot be a job id.`, 'Use lower-case letters, digits, - and _ (up to 40), e.g. --id shop.');
+  const copies = copyDestinations(f, { gzip: f.gzipCopies, encrypt: f.encryptCopies });
+  if ((f.gzipCopies || f.encryptCopies) && copies.length === 0) {
+    throw new LifeboatError('usage', `${f.encryptCopies ? '--encrypt-copies' : '--gzip-copies'} applies to copies, and this job has none.`, 'Add --copy-to DIR or --drive, or leave the option out.');
+  }
+  return {
+    ...structuredClone(DEFAULT_JOB_FIELDS),
+    id,
+    name,
+    db,
+    schedule: { ...schedule, ...(timezone ? { timezone } : {}) },
+    destinations: [{ kind: 'folder', path: dest }, ...copies],
+    retention: retentionFrom(f, DEFAULT_RETENTION),
+    check: f.check ?? DEFAULT_JOB_FIELDS.check,
+    gzip: Boolean(f.gzip),
+    quietSeconds: f.quiet ?? DEFAULT_JOB_FIELDS.quietSeconds,
+    maxWaitSeconds: f.maxWait ?? DEFAULT_JOB_FIELDS.maxWaitSeconds,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+function refuseNoChange(f: JobFlags): void {
+  const given = EDIT_OPTIONS.filter(([key]) => (key === 'copies' ? f.copies === false : f[key] !== undefined));
+  if (given.length > 0) return;
+  throw new LifeboatError('usage', 'Nothing to change: no option was given.', `Give at least one of ${EDIT_OPTIONS.map(([, flag]) => flag).join(', ')}; see \`lifeboat job edit --help\`.`);
+}
+
+/** Copy options alone (no --copy-to, --drive) change the copies the job already has. */
+function editedCopies(j: Job, f: JobFlags): Destination[] {
+  const current = j.destinations.slice(1);
+  if (f.copies === false) return [];
+  // Replacing the copies keeps their gzip and encryption unless told otherwise: dropping encryption unasked would be a surprise.
+  const opts = { gzip: f.gzipCopies ?? current[0]?.gzip, encrypt: f.encryptCopies ?? current[0]?.encrypt };
+  if (f.copyTo || f.drive) return copyDestinations(f, opts);
+  if (f.gzipCopies === undefined && f.encryptCopies === undefined) return current;
+  if (current.length === 0) {
+    throw new LifeboatError('usage', `Job "${j.id}" has no copies for ${f.encryptCopies !== undefined ? '--encrypt-copies' : '--gzip-copies'} to change.`, 'Add copies with --copy-to DIR or --drive.');
+  }
+  return current.map((d) => {
+    const { gzip: _g, encrypt: _e, ...rest } = d;
+    return { ...rest, ...(opts.gzip ? { gzip: true } : {}), ...(opts.encrypt ? { encrypt: true } : {}) } as Destination;
+  });
+}
+
+/** The job with the edit applied; pure, so it can be checked first and then applied to the file's current version. */
+function edited(j: Job, f: JobFlags, db: string | undefined): Job {
+  const next = structuredClone(j);
+  const timezone = f.timezone === undefined ? j.schedule.timezone : timezoneFlag(f.timezone);
+  if (f.schedule !== undefined || f.timezone !== undefined) {
+    const text = f.schedule === undefined ? (j.schedule.label ?? j.schedule.cron) : nonEmpty(f.schedule, '--schedule', '"daily at 23:00"');
+    next.schedule = { ...parseSchedule(text, timezone), ...(timezone ? { timezone } : {}) };
+  }
+  if (f.name !== undefined) next.name = checkedName(f.name);
+  if (db) next.db = db;
+  if (f.dest !== undefined) next.destinations[0] = { ...next.destinations[0], kind: 'folder', path: absolute(nonEmpty(f.dest, '--dest', EXAMPLE_DEST), 'backup folder', EXAMPLE_DEST) };
+  next.destinations = [next.destinations[0], ...editedCopies(j, f)];
+  next.retention = retentionFrom(f, j.retention);
+  if (f.check) next.check = f.check;
+  if (f.gzip !== undefined) next.gzip = f.gzip;
+  if (f.quiet !== undefined) next.quietSeconds = f.quiet;
+  if (f.maxWait !== undefined) next.maxWaitSeconds = f.maxWait;
+  return next;
 }
 
 export function registerJob(program: Command): void {
@@ -99,14 +282,32 @@ export function registerJob(program: Command): void {
       process.exitCode = reportError(err, Boolean(json));
     });
 
-  job.command('add')
+  /** Replaces job ID by EDIT(job) in config.json and tells the agent; `changed` is false when nothing differed. */
+  const changeJob = async (id: string, edit: (j: Job) => Job): Promise<{ job: Job; changed: boolean }> => {
+    let job: Job | undefined;
+    const { changed } = (await store()).changeJobs((jobs) => {
+      findJob(jobs, id);
+      return jobs.map((j) => (j.id === id ? (job = edit(j)) : j));
+    });
+    if (changed) await notifyAgent();
+    return { job: job as Job, changed };
+  };
+
+  const retentionOptions = (cmd: Command): Command => cmd
+    .option('--keep-last <n>', 'keep the newest N backups', parseCount)
+    .option('--keep-daily <n>', 'keep the newest backup of each of the last N days', parseCount)
+    .option('--keep-weekly <n>', 'keep the newest backup of each of the last N weeks', parseCount)
+    .option('--keep-monthly <n>', 'keep the newest backup of each of the last N months', parseCount)
+    .option('--max-age-days <n>', 'remove backups older than N days (none: no limit)', parseMaxAge);
+
+  retentionOptions(job.command('add')
     .description('Add a job: back up one database on a schedule.')
     .requiredOption('--name <name>', 'a name for people, e.g. "Shop till"')
     .requiredOption('--db <path>', 'the database file (full path)')
-    .requiredOption('--schedule <when>', 'a preset ("daily at 23:00", "every 4 hours", "weekdays at 18:30", "hourly") or a cron expression')
-    .requiredOption('--dest <dir>', 'the local backup folder (full path)')
+    .requiredOption('--schedule <when>', 'a preset ("daily at 23:00", "every 4 hours", "weekdays at 18:30", "weekly on sun at 22:00", "hourly") or a five-field cron expression')
+    .requiredOption('--dest <dir>', 'the local backup folder (full path; created if the folder above it exists)')
     .option('--id <id>', 'a short id for the command line (default: from the name)')
-    .option('--timezone <tz>', 'IANA time zone for the schedule (default: the machine\'s)')
+    .option('--timezone <tz>', 'IANA time zone for the schedule (default, or local: the machine\'s)')
     .option('--check <level>', 'quick, full or none', parseCheck, DEFAULT_JOB_FIELDS.check)
     .option('--gzip', 'store backups gzip-compressed')
     .option('--quiet <seconds>', 'quiet period before copying', parseSeconds, DEFAULT_JOB_FIELDS.quietSeconds)
@@ -114,29 +315,20 @@ export function registerJob(program: Command): void {
     .option('--copy-to <dir>', 'also copy each backup to this folder (a second disk, a NAS share); repeatable', collect)
     .option('--drive', 'also copy each backup to Google Drive (after `lifeboat drive setup` and `login`)')
     .option('--gzip-copies', 'compress the copies')
-    .option('--encrypt-copies', 'encrypt the copies (AES-256-GCM; set the passphrase with `lifeboat passphrase set`)')
-    .option('--json', 'print the new job as JSON')
+    .option('--encrypt-copies', 'encrypt the copies (AES-256-GCM; set the passphrase with `lifeboat passphrase set` first)')
+    .option('--json', 'print the new job as JSON'))
     .action((f: Required<Pick<JobFlags, 'name' | 'db' | 'schedule' | 'dest'>> & JobFlags) => run(f.json, async () => {
-      const schedule = parseSchedule(f.schedule, f.timezone);
-      const db = await checkedDb(f.db);
-      const dest = absolute(f.dest, 'backup folder', EXAMPLE_DEST);
-      const id = f.id ?? slug(f.name);
-      if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(id)) throw new LifeboatError('usage', `"${id}" cannot be a job id.`, 'Use lower-case letters, digits, - and _ (up to 40), e.g. --id shop.');
-      const newJob: Job = {
-        ...structuredClone(DEFAULT_JOB_FIELDS),
-        id,
-        name: f.name,
-        db,
-        schedule: { ...schedule, ...(f.timezone ? { timezone: f.timezone } : {}) },
-        destinations: [{ kind: 'folder', path: dest }, ...copyDestinations(f)],
-        check: f.check ?? DEFAULT_JOB_FIELDS.check,
-        gzip: Boolean(f.gzip),
-        quietSeconds: f.quiet ?? DEFAULT_JOB_FIELDS.quietSeconds,
-        maxWaitSeconds: f.maxWait ?? DEFAULT_JOB_FIELDS.maxWaitSeconds,
-        createdAt: new Date().toISOString(),
+      const newJob = await newJobFrom(f);
+      const s = await store();
+      const exists = (jobs: Job[]): void => {
+        if (jobs.some((j) => j.id === newJob.id)) throw new LifeboatError('usage', `A job "${newJob.id}" exists already.`, 'Pick another --id, or change it with `lifeboat job edit`.');
       };
-      (await store()).updateJobs((jobs) => {
-        if (jobs.some((j) => j.id === id)) throw new LifeboatError('usage', `A job "${id}" exists already.`, 'Pick another --id, or change it with `lifeboat job edit`.');
+      exists(s.currentJobs());
+      if (f.encryptCopies) requirePassphrase();
+      await prepareLocalFolder(newJob.destinations[0].path, newJob.db);
+      await prepareCopies(newJob, f);
+      s.updateJobs((jobs) => {
+        exists(jobs);
         return [...jobs, newJob];
       });
       await notifyAgent();
@@ -155,14 +347,14 @@ export function registerJob(program: Command): void {
       else say(loaded.jobs.map(describe).join('\n'));
     }));
 
-  job.command('edit')
+  retentionOptions(job.command('edit')
     .description('Change a job; only the options given change.')
     .argument('<id>', 'the job id')
     .option('--name <name>', 'new name')
     .option('--db <path>', 'new database file (full path)')
-    .option('--schedule <when>', 'new schedule (preset or cron)')
-    .option('--timezone <tz>', 'new time zone')
-    .option('--dest <dir>', 'new local backup folder (full path)')
+    .option('--schedule <when>', 'new schedule (preset or five-field cron)')
+    .option('--timezone <tz>', 'new time zone (local: the machine\'s own)')
+    .option('--dest <dir>', 'new local backup folder (full path; created if the folder above it exists)')
     .option('--check <level>', 'quick, full or none', parseCheck)
     .addOption(new Option('--gzip', 'store backups gzip-compressed'))
     .addOption(new Option('--no-gzip', 'store backups uncompressed'))
@@ -171,35 +363,22 @@ export function registerJob(program: Command): void {
     .option('--copy-to <dir>', 'replace the copy destinations with this folder; repeatable (with --drive too)', collect)
     .option('--drive', 'copy to Google Drive (replaces the copy destinations, with any --copy-to)')
     .option('--gzip-copies', 'compress the copies')
-    .option('--encrypt-copies', 'encrypt the copies')
+    .option('--no-gzip-copies', 'store the copies uncompressed')
+    .option('--encrypt-copies', 'encrypt the copies (needs a passphrase: `lifeboat passphrase set`)')
+    .option('--no-encrypt-copies', 'store the copies unencrypted')
     .option('--no-copies', 'keep backups in the local folder only')
-    .option('--json', 'print the changed job as JSON')
+    .option('--json', 'print the changed job as JSON'))
     .action((id: string, f: JobFlags) => run(f.json, async () => {
-      const db = f.db ? await checkedDb(f.db) : undefined;
-      const dest = f.dest ? absolute(f.dest, 'backup folder', EXAMPLE_DEST) : undefined;
-      let changed: Job | undefined;
-      (await store()).updateJobs((jobs) => {
-        const j = findJob(jobs, id);
-        const tz = f.timezone ?? j.schedule.timezone;
-        if (f.schedule || f.timezone) {
-          const s = parseSchedule(f.schedule ?? j.schedule.label ?? j.schedule.cron, tz);
-          j.schedule = { ...s, ...(tz ? { timezone: tz } : {}) };
-        }
-        if (f.name) j.name = f.name;
-        if (db) j.db = db;
-        if (dest) j.destinations[0] = { ...j.destinations[0], kind: 'folder', path: dest };
-        if (f.copies === false) j.destinations = [j.destinations[0]];
-        else if (f.copyTo || f.drive) j.destinations = [j.destinations[0], ...copyDestinations(f)];
-        if (f.check) j.check = f.check;
-        if (f.gzip !== undefined) j.gzip = f.gzip;
-        if (f.quiet !== undefined) j.quietSeconds = f.quiet;
-        if (f.maxWait !== undefined) j.maxWaitSeconds = f.maxWait;
-        changed = j;
-        return jobs;
-      });
-      await notifyAgent();
-      if (f.json) printJson({ ok: true, job: changed });
-      if (changed) say(`Changed job:\n${describe(changed)}`);
+      refuseNoChange(f);
+      const db = f.db === undefined ? undefined : await checkedDb(f.db);
+      checkCopyPaths(f);
+      const planned = edited(findJob((await store()).currentJobs(), id), f, db);
+      if (f.encryptCopies && planned.destinations.length > 1) requirePassphrase();
+      if (f.dest !== undefined || db) await prepareLocalFolder(planned.destinations[0].path, planned.db);
+      await prepareCopies(planned, f);
+      const { job: changed, changed: didChange } = await changeJob(id, (j) => edited(j, f, db));
+      if (f.json) printJson({ ok: true, changed: didChange, job: changed });
+      say(didChange ? `Changed job:\n${describe(changed)}` : `Nothing changed: job ${id} already has these settings.`);
     }));
 
   job.command('remove')
@@ -219,39 +398,32 @@ export function registerJob(program: Command): void {
   job.command('pause')
     .description('Pause a job\'s scheduled runs (indefinitely, or --for 1h / 2d / tomorrow).')
     .argument('<id>', 'the job id')
-    .option('--for <length>', 'how long: e.g. 30m, 1h, 2d, or tomorrow (until 06:00)')
+    .option('--for <length>', 'how long: e.g. 30m, 1h, 2d, or tomorrow (until 06:00); replaces any pause already set')
     .option('--json', 'print the changed job as JSON')
     .action((id: string, f: { for?: string; json?: boolean }) => run(f.json, async () => {
-      const until = f.for ? pauseEnd(f.for, new Date()) : null;
-      let changed: Job | undefined;
-      (await store()).updateJobs((jobs) => {
-        const j = findJob(jobs, id);
-        if (until) j.pausedUntil = until.toISOString();
-        else j.enabled = false;
-        changed = j;
-        return jobs;
+      const until = f.for === undefined ? null : pauseEnd(f.for, new Date());
+      let wasIndefinite = false;
+      const { job: changed, changed: didChange } = await changeJob(id, (j) => {
+        wasIndefinite = !j.enabled;
+        // A timed pause replaces an indefinite one: the person said when backups should start again.
+        return until ? { ...j, enabled: true, pausedUntil: until.toISOString() } : { ...j, enabled: false };
       });
-      await notifyAgent();
-      if (f.json) printJson({ ok: true, job: changed });
-      say(until ? `Paused ${id} until ${until.toLocaleString()}.` : `Paused ${id} until you resume it (lifeboat job resume ${id}).`);
+      if (f.json) printJson({ ok: true, changed: didChange, job: changed });
+      if (!didChange) say(`${id} is already paused until you resume it; nothing changed.`);
+      else if (!until) say(`Paused ${id} until you resume it (lifeboat job resume ${id}).`);
+      else say(`Paused ${id} until ${until.toLocaleString()}${wasIndefinite ? ' (this replaces the pause until resumed)' : ''}.`);
     }));
 
   job.command('resume')
-    .description('Resume a paused job.')
+    .description('Resume a paused job (runs missed during the pause are not caught up on).')
     .argument('<id>', 'the job id')
     .option('--json', 'print the changed job as JSON')
     .action((id: string, f: { json?: boolean }) => run(f.json, async () => {
-      let changed: Job | undefined;
-      (await store()).updateJobs((jobs) => {
-        const j = findJob(jobs, id);
-        j.enabled = true;
-        // The end of the pause: occurrences before it are not caught up on.
-        j.pausedUntil = new Date().toISOString();
-        changed = j;
-        return jobs;
-      });
-      await notifyAgent();
-      if (f.json) printJson({ ok: true, job: changed });
-      say(`Resumed ${id}.`);
+      const now = Date.now();
+      // Only a job that is paused now is touched: moving pausedUntil on a running job would cancel its pending catch-up.
+      const { job: changed, changed: didChange } = await changeJob(id, (j) =>
+        isPaused(j, now) ? { ...j, enabled: true, pausedUntil: new Date(now).toISOString() } : j);
+      if (f.json) printJson({ ok: true, changed: didChange, job: changed });
+      say(didChange ? `Resumed ${id}.` : `${id} is not paused, so nothing changed.`);
     }));
 }

@@ -1,4 +1,5 @@
 import type { CheckLevel } from '../engine/integrity.js';
+import { LifeboatError } from '../engine/errors.js';
 
 /** One backup job: one source database, its schedule and where its backups go. */
 export interface Job {
@@ -77,3 +78,8 @@ export const DEFAULT_JOB_FIELDS = {
   enabled: true,
   pausedUntil: null,
 };
+
+/** The one answer to an id that names no job (CLI, agent, history), listing the ones there are. */
+export function noSuchJob(id: string, jobs: Array<Pick<Job, 'id'>>): LifeboatError {
+  return new LifeboatError('usage', `There is no job "${id}".`, jobs.length ? `Jobs: ${jobs.map((j) => j.id).join(', ')}.` : 'There are no jobs yet; add one with `lifeboat job add`.');
+}

@@ -4,7 +4,7 @@ import Conf from 'conf';
 import { LifeboatError } from '../engine/errors.js';
 import { VERSION } from '../version.js';
 import { DEFAULT_SETTINGS, type Job, type Settings } from './job.js';
-import { CONFIG_SCHEMA } from './schema.js';
+import { CONFIG_ROOT_SCHEMA, CONFIG_SCHEMA, describeSchemaViolation, jobProblems } from './schema.js';
 
 interface StoreShape {
   jobs: Job[];
@@ -43,6 +43,7 @@ export class ConfigStore {
       configName: 'config',
       projectVersion: VERSION,
       schema: CONFIG_SCHEMA,
+      rootSchema: CONFIG_ROOT_SCHEMA,
       clearInvalidConfig: false,
       accessPropertiesByDotNotation: false,
       migrations: {
@@ -54,63 +55,90 @@ export class ConfigStore {
     });
   }
 
-  load(): LoadedConfig {
+  /**
+   * conf and the store when config.json is valid, or what is wrong with it. Values the schema
+   * cannot judge (a cron croner cannot read, an unknown time zone, a relative path) count as
+   * invalid too: otherwise they would become the last good config and crash the scheduler.
+   */
+  private read(): { conf: Conf<StoreShape>; store: StoreShape } | { problem: string } {
+    let conf: Conf<StoreShape>;
+    let store: StoreShape;
     try {
-      const conf = this.open();
-      const store = conf.store;
-      const loaded: LoadedConfig = {
-        jobs: store.jobs ?? [],
-        settings: { ...DEFAULT_SETTINGS, ...(store.settings ?? {}) },
-        problem: null,
-        usingLastGood: false,
-        path: this.path,
-      };
-      this.rememberGood(store);
-      return loaded;
+      conf = this.open();
+      store = conf.store;
     } catch (err) {
-      const problem = describeConfigError(err, this.path);
+      return { problem: describeConfigError(err, this.path) };
+    }
+    const problems = jobProblems(store.jobs ?? []);
+    if (problems.length > 0) return { problem: `${this.path} has a value that is not allowed: ${problems.join('; ')}` };
+    return { conf, store };
+  }
+
+  load(): LoadedConfig {
+    const read = this.read();
+    if ('problem' in read) {
       const lastGood = this.readLastGood();
       return {
         jobs: lastGood?.jobs ?? [],
         settings: { ...DEFAULT_SETTINGS, ...(lastGood?.settings ?? {}) },
-        problem,
+        problem: read.problem,
         usingLastGood: lastGood !== null,
         path: this.path,
       };
     }
+    this.rememberGood(read.store);
+    return { jobs: read.store.jobs ?? [], settings: { ...DEFAULT_SETTINGS, ...(read.store.settings ?? {}) }, problem: null, usingLastGood: false, path: this.path };
   }
 
-  /** Changes the jobs through conf; refused while config.json is broken, so the person's file is never overwritten. */
-  updateJobs(change: (jobs: Job[]) => Job[]): Job[] {
-    let conf: Conf<StoreShape>;
-    let current: Job[];
-    try {
-      conf = this.open();
-      current = conf.store.jobs ?? [];
-    } catch (err) {
-      throw new LifeboatError('config', `The config file is broken, so it was not changed: ${describeConfigError(err, this.path)}`,
+  /** conf and the store, or a refusal: while config.json is broken nothing is written, so the person's file is never overwritten. */
+  private openValid(): { conf: Conf<StoreShape>; store: StoreShape } {
+    const read = this.read();
+    if ('problem' in read) {
+      throw new LifeboatError('config', `The config file is broken, so it was not changed: ${read.problem.replace(/\.?$/, '.')}`,
         `Fix ${this.path} by hand (the last valid version is in ${this.lastGoodPath}), then try again.`);
     }
+    return read;
+  }
+
+  /** The jobs of a valid config.json, for checks before a change; throws like a change would while it is broken. */
+  currentJobs(): Job[] {
+    return this.openValid().store.jobs ?? [];
+  }
+
+  /**
+   * Changes the jobs through conf. A change that leaves them as they were writes nothing
+   * (check `changed`), so commands can say so instead of claiming a change.
+   */
+  updateJobs(change: (jobs: Job[]) => Job[]): Job[] {
+    return this.changeJobs(change).jobs;
+  }
+
+  changeJobs(change: (jobs: Job[]) => Job[]): { jobs: Job[]; changed: boolean } {
+    const { conf, store } = this.openValid();
+    const current = store.jobs ?? [];
     const next = change(structuredClone(current));
+    if (JSON.stringify(next) === JSON.stringify(current)) return { jobs: next, changed: false };
+    const problems = jobProblems(next);
+    if (problems.length > 0) throw new LifeboatError('config', `The change was refused: ${problems.join('; ')}.`, 'Nothing was saved; correct the value and try again.');
     try {
       conf.set('jobs', next);
     } catch (err) {
-      throw new LifeboatError('config', `The change was refused: ${(err as Error).message}.`, 'Check the values and try again; nothing was saved.');
+      throw new LifeboatError('config', `The change was refused: ${describeSchemaViolation((err as Error).message, { ...store, jobs: next })}.`, 'Nothing was saved; correct the value and try again.');
     }
     this.rememberGood(conf.store);
-    return next;
+    return { jobs: next, changed: true };
   }
 
   updateSettings(patch: Partial<Settings>): Settings {
+    const { conf, store } = this.openValid();
+    const next = { ...(store.settings ?? {}), ...patch };
     try {
-      const conf = this.open();
-      const next = { ...(conf.store.settings ?? {}), ...patch };
       conf.set('settings', next);
-      this.rememberGood(conf.store);
-      return { ...DEFAULT_SETTINGS, ...next };
     } catch (err) {
-      throw new LifeboatError('config', `The settings were not changed: ${describeConfigError(err, this.path)}`, `Fix ${this.path} first.`);
+      throw new LifeboatError('config', `The settings were not changed: ${describeSchemaViolation((err as Error).message, { ...store, settings: next })}.`, 'Nothing was saved; correct the value and try again.');
     }
+    this.rememberGood(conf.store);
+    return { ...DEFAULT_SETTINGS, ...next };
   }
 
   private rememberGood(store: StoreShape): void {
@@ -159,7 +187,16 @@ export function describeConfigError(err: unknown, path: string): string {
     return `${path} is not valid JSON (${message})`;
   }
   if (message.startsWith('Config schema violation:')) {
-    return `${path} has a value that is not allowed: ${message.replace('Config schema violation: ', '')}`;
+    return `${path} has a value that is not allowed: ${describeSchemaViolation(message, readJson(path))}`;
   }
   return `${path} cannot be read: ${message}`;
+}
+
+/** The file as parsed JSON, for naming the job behind a schema error; null when it cannot be read. */
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch {
+    return null;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Job } from '../config/job.js';
 import { isPaused } from '../schedule/catch-up.js';
-import { nextRun } from '../schedule/cron.js';
+import { nextRunOrNull } from '../schedule/cron.js';
 import type { History } from './history.js';
 
 export interface JobStatus {
@@ -9,6 +9,9 @@ export interface JobStatus {
   db: string;
   schedule: string;
   state: 'running' | 'queued' | 'idle' | 'paused';
+  /** Paused right now (switched off, or a timed pause that has not ended). */
+  paused: boolean;
+  /** When the pause ends, 'indefinitely' until resumed by hand; null when not paused (a past end is not a pause). */
   pausedUntil: string | null;
   lastSuccess: { at: string; file: string | null } | null;
   lastFailure: { at: string; reason: string | null } | null;
@@ -46,14 +49,15 @@ export function jobStatuses(jobs: Job[], history: History | null, now: number, l
     const bad = history?.lastOf(job.id, 'failure') ?? null;
     const paused = isPaused(job, now);
     const state = live?.running === job.id ? 'running' : live?.queued.includes(job.id) ? 'queued' : paused ? 'paused' : 'idle';
-    const next = paused ? null : (live?.next.get(job.id) ?? nextRun(job.schedule.cron, job.schedule.timezone, new Date(now)));
+    const next = paused ? null : (live?.next.get(job.id) ?? nextRunOrNull(job.schedule.cron, job.schedule.timezone, new Date(now)));
     return {
       id: job.id,
       name: job.name,
       db: job.db,
       schedule: `${job.schedule.label ?? job.schedule.cron}${job.schedule.timezone ? ` (${job.schedule.timezone})` : ''}`,
       state,
-      pausedUntil: job.enabled ? job.pausedUntil : 'indefinitely',
+      paused,
+      pausedUntil: !paused ? null : job.enabled ? job.pausedUntil : 'indefinitely',
       lastSuccess: ok ? { at: ok.startedAt, file: ok.file } : null,
       lastFailure: bad ? { at: bad.startedAt, reason: bad.reason } : null,
       sinceLastSuccessMs: ok ? now - Date.parse(ok.startedAt) : null,

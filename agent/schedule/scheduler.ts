@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { isPaused, missedOccurrence, type CatchUpJob } from './catch-up.js';
-import { nextRun } from './cron.js';
+import { nextRun, scheduleProblem } from './cron.js';
 
 export type Trigger = 'schedule' | 'catch-up' | 'manual' | 'cli' | 'retry';
 
@@ -11,6 +11,8 @@ export interface SchedulerOptions {
   /** When the job last succeeded (ms), from the run history. */
   lastSuccess: (jobId: string) => number | null;
   catchUpDelayMs: number;
+  /** A job left out because its schedule cannot be computed; the others run on. */
+  onBadJob?: (jobId: string, problem: string) => void;
   /** A gap this big between wall-clock and monotonic time means a sleep, hibernate or clock change. */
   jumpThresholdMs?: number;
   /** Longest timer: croner's own cap, so a late timer after resume is noticed within this. */
@@ -28,11 +30,12 @@ export class Scheduler {
   private jobs: CatchUpJob[] = [];
   private readonly next = new Map<string, Date | null>();
   private readonly caughtUp = new Map<string, number>();
-  private readonly catchUpTimers = new Map<string, unknown>();
+  private readonly catchUpTimers = new Map<string, { handle: unknown; missed: Date }>();
   private timer: unknown = null;
   private lastWall = 0;
   private lastMono = 0;
   private running = false;
+  private catchUpDelayMs: number;
   readonly jumpThresholdMs: number;
   readonly maxSleepMs: number;
   wakeUps = 0;
@@ -40,10 +43,12 @@ export class Scheduler {
   constructor(private readonly o: SchedulerOptions) {
     this.jumpThresholdMs = o.jumpThresholdMs ?? 60_000;
     this.maxSleepMs = o.maxSleepMs ?? 30_000;
+    this.catchUpDelayMs = o.catchUpDelayMs;
   }
 
+  /** Jobs whose schedule croner cannot compute are left out (and reported), so they cannot stop the others. */
   setJobs(jobs: CatchUpJob[]): void {
-    this.jobs = jobs.map((j) => ({ ...j }));
+    this.jobs = jobs.filter((j) => this.schedulable(j)).map((j) => ({ ...j }));
     const now = this.o.clock.now();
     this.next.clear();
     for (const job of this.jobs) this.next.set(job.id, nextRun(job.schedule.cron, job.schedule.timezone, new Date(now)));
@@ -51,6 +56,13 @@ export class Scheduler {
       if (!this.jobs.some((j) => j.id === id)) this.cancelCatchUp(id);
     }
     if (this.running) this.arm();
+  }
+
+  /** A changed settings.catchUpDelaySeconds applies at once: a waiting catch-up then waits the new delay from now. */
+  setCatchUpDelay(ms: number): void {
+    if (ms === this.catchUpDelayMs) return;
+    this.catchUpDelayMs = ms;
+    for (const [id, { missed }] of [...this.catchUpTimers]) this.armCatchUp(id, missed);
   }
 
   /** At start (login): catch up on what was missed while the agent was not running. */
@@ -127,18 +139,30 @@ export class Scheduler {
       // One catch-up per missed occurrence, however many wakes report it.
       if (this.caughtUp.get(job.id) === missed.getTime()) continue;
       this.caughtUp.set(job.id, missed.getTime());
-      this.cancelCatchUp(job.id);
-      const handle = this.o.clock.setTimer(() => {
-        this.catchUpTimers.delete(job.id);
-        if (this.running && !isPaused(job, this.o.clock.now())) this.o.onDue(job.id, 'catch-up', missed);
-      }, this.o.catchUpDelayMs);
-      this.catchUpTimers.set(job.id, handle);
+      this.armCatchUp(job.id, missed);
     }
   }
 
+  private armCatchUp(id: string, missed: Date): void {
+    this.cancelCatchUp(id);
+    const handle = this.o.clock.setTimer(() => {
+      this.catchUpTimers.delete(id);
+      // The job as it is now: a pause set while the catch-up waited holds it back.
+      const job = this.jobs.find((j) => j.id === id);
+      if (this.running && job && !isPaused(job, this.o.clock.now())) this.o.onDue(id, 'catch-up', missed);
+    }, this.catchUpDelayMs);
+    this.catchUpTimers.set(id, { handle, missed });
+  }
+
   private cancelCatchUp(id: string): void {
-    const h = this.catchUpTimers.get(id);
-    if (h !== undefined) this.o.clock.clearTimer(h);
+    const pending = this.catchUpTimers.get(id);
+    if (pending !== undefined) this.o.clock.clearTimer(pending.handle);
     this.catchUpTimers.delete(id);
+  }
+
+  private schedulable(job: CatchUpJob): boolean {
+    const problem = scheduleProblem(job.schedule.cron, job.schedule.timezone);
+    if (problem) this.o.onBadJob?.(job.id, problem);
+    return problem === null;
   }
 }

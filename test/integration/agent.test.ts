@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_FIELDS, type Job } from '../../agent/config/job.js';
@@ -199,13 +199,20 @@ describe('config', () => {
     expect(readFileSync(path, 'utf8')).toBe(broken);
   });
 
-  it('a schema violation names the field', async () => {
+  it('a schema violation names the job, the field and what is allowed; an unknown top-level key is one too', async () => {
     const home = newHome();
     await runCli(['job', 'add', '--name', 'Till', '--db', db, '--schedule', 'hourly', '--dest', join(t.dir, 'b2')], env(home));
     const path = join(home, 'config.json');
-    writeFileSync(path, readFileSync(path, 'utf8').replace('"check": "quick"', '"check": "thorough"'));
+    const good = readFileSync(path, 'utf8');
+    writeFileSync(path, good.replace('"check": "quick"', '"check": "thorough"'));
     const s = await runCli(['status'], env(home));
-    expect(s.stderr).toMatch(/has a value that is not allowed: .*check/);
+    expect(s.stderr).toMatch(/has a value that is not allowed: job "till": check is "thorough"; allowed: quick, full, none/);
+    // conf's own "__internal__" key is in every file and is no problem; a misspelled "settings" is.
+    expect(good).toMatch(/"__internal__"/);
+    writeFileSync(path, good.replace('"settings"', '"setings"'));
+    const list = await runCli(['job', 'list'], env(home));
+    expect(list.stderr).toMatch(/the top level has unknown key "setings"; allowed: jobs, settings/);
+    expect(list.stderr).not.toMatch(/__internal__/);
   });
 
   it.each([
@@ -223,5 +230,112 @@ describe('config', () => {
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
     expect(existsSync(join(home, 'config.json')) ? JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')).jobs ?? [] : []).toEqual([]);
+  });
+});
+
+/** Hand edits the JSON schema lets through; each must be reported like a schema violation. */
+const BAD_EDITS: Array<[string, (jobs: Job[]) => void, RegExp]> = [
+  ['a cron croner cannot read', ([j]) => ((j as Job).schedule.cron = 'bogus'), /job "till": schedule\.cron "bogus" is not a schedule Lifeboat understands \(it does not have five fields\)/],
+  ['an unknown time zone', ([j]) => ((j as Job).schedule.timezone = 'Mars/Olympus'), /job "till": schedule\.timezone "Mars\/Olympus" is not a known time zone/],
+  ['a relative database path', ([j]) => ((j as Job).db = 'pos.db'), /job "till": db "pos\.db" is a relative path/],
+  ['a second job with the same id', (jobs) => jobs.push({ ...(jobs[0] as Job), name: 'Till copy' }), /job "till": id is used by two jobs/],
+];
+
+function handEdit(home: string, edit: (jobs: Job[]) => void): string {
+  const config = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { jobs: Job[] };
+  edit(config.jobs);
+  const text = JSON.stringify(config, null, 2);
+  writeFileSync(join(home, 'config.json'), text);
+  return text;
+}
+
+async function addTill(home: string): Promise<void> {
+  const add = await runCli(['job', 'add', '--name', 'Till', '--db', db, '--schedule', 'daily at 23:00', '--timezone', 'UTC', '--dest', join(t.dir, 'till-b')], env(home));
+  expect(add.code).toBe(0);
+}
+
+describe('a hand edit the schema cannot judge', () => {
+  it.each(BAD_EDITS)('(%s) leaves the running agent on the last good config, reported, with both files kept', async (_what, edit, problem) => {
+    const home = newHome();
+    await addTill(home);
+    const lastGood = readFileSync(join(home, 'config.last-good.json'), 'utf8');
+    const a = startAgent(home);
+    await until('agent up', () => a.output().includes('Lifeboat agent running'));
+    const bad = handEdit(home, edit);
+    await until('the problem reported', async () => Boolean(((await runCli(['status', '--json'], env(home))).json.config as { problem: string | null } | undefined)?.problem));
+    const status = await runCli(['status', '--json'], env(home));
+    expect(status.json).toMatchObject({ agent: { running: true, pid: a.child.pid }, config: { usingLastGood: true }, jobs: [{ id: 'till', schedule: 'daily at 23:00 (UTC)' }] });
+    expect(String((status.json.config as { problem: string }).problem)).toMatch(problem);
+    const list = await runCli(['job', 'list', '--json'], env(home));
+    expect(list.stderr).toMatch(problem);
+    expect(list.json).toMatchObject({ jobs: [{ id: 'till', db, schedule: { cron: '0 23 * * *', timezone: 'UTC' } }] });
+    expect(readFileSync(join(home, 'config.json'), 'utf8')).toBe(bad);
+    expect(readFileSync(join(home, 'config.last-good.json'), 'utf8')).toBe(lastGood);
+    expect(a.child.exitCode).toBeNull();
+    expect(a.output()).not.toMatch(/TypeError|Unexpected error/);
+    // `job` changes are refused until the file is fixed.
+    const pause = await runCli(['job', 'pause', 'till'], env(home));
+    expect(pause.code).toBe(7);
+    expect(readFileSync(join(home, 'config.json'), 'utf8')).toBe(bad);
+  });
+
+  it.each(BAD_EDITS)('(%s) makes an offline `status` report the problem and exit 0, not crash', async (_what, edit, problem) => {
+    const home = newHome();
+    await addTill(home);
+    handEdit(home, edit);
+    const s = await runCli(['status'], env(home));
+    expect(s.code).toBe(0);
+    expect(s.stderr).toMatch(problem);
+    expect(s.stderr).toMatch(/running on the last valid config/);
+    const json = await runCli(['status', '--json'], env(home));
+    expect(json.code).toBe(0);
+    expect(json.json).toMatchObject({ agent: { running: false }, config: { usingLastGood: true }, jobs: [{ id: 'till' }] });
+  });
+
+  it('with no last good config, `start` exits 7 with the problem, frees agent.sock, and a start after the fix runs', async () => {
+    const home = newHome();
+    mkdirSync(home, { recursive: true });
+    writeConfig(home, [jobFor({ id: 'till', schedule: { cron: 'bogus', timezone: 'UTC' } })]);
+    const a = startAgent(home);
+    expect(await a.exited).toBe(7);
+    expect(a.output()).toMatch(/agent cannot start: config\.json is invalid and there is no earlier valid config.*job "till": schedule\.cron "bogus".*Fix .*config\.json/s);
+    expect(existsSync(join(home, 'agent.sock'))).toBe(false);
+    expect(existsSync(join(home, 'config.last-good.json'))).toBe(false);
+    writeConfig(home, [jobFor({ id: 'till' })]);
+    const b = startAgent(home);
+    await until('second agent up', () => b.output().includes('Lifeboat agent running'));
+    expect((await runCli(['status', '--json'], env(home))).json).toMatchObject({ agent: { running: true, pid: b.child.pid }, config: { problem: null } });
+  });
+});
+
+describe('settings applied on reload', () => {
+  it('a shorter catchUpDelaySeconds written while a catch-up waits makes it run soon', async () => {
+    const home = newHome();
+    mkdirSync(home, { recursive: true });
+    const jobs = [jobFor({ createdAt: new Date(Date.now() - 3 * 86_400_000).toISOString(), schedule: { cron: '0 3 * * *', timezone: 'UTC' } })];
+    writeConfig(home, jobs, { catchUpDelaySeconds: 3600 });
+    const a = startAgent(home);
+    await until('agent up', () => a.output().includes('Lifeboat agent running'));
+    await sleep(1000);
+    expect((await runCli(['history', '--json'], env(home))).json.runs).toEqual([]);
+    writeConfig(home, jobs, { catchUpDelaySeconds: 1 });
+    await until('the catch-up run', async () => ((await runCli(['history', '--json'], env(home))).json.runs as Array<{ trigger: string; outcome: string }>)
+      .some((r) => r.trigger === 'catch-up' && r.outcome === 'success'));
+  });
+});
+
+describe('the per-database lock', () => {
+  it('is shared by a symlink to the database and the database itself', async () => {
+    const home = newHome();
+    const link = join(t.dir, 'pos-link.db');
+    symlinkSync(db, link);
+    const release = await lockDatabase(home, link);
+    try {
+      const r = await runCli(['backup', '--db', db, '--dest', join(t.dir, 'via-link'), '--quiet', '0'], env(home));
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/Another Lifeboat backup of .*pos\.db is running right now/);
+    } finally {
+      await release();
+    }
   });
 });

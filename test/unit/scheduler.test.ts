@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { missedOccurrence } from '../../agent/schedule/catch-up.js';
+import { LifeboatError } from '../../agent/engine/errors.js';
+import { parseSchedule, scheduleProblem } from '../../agent/schedule/cron.js';
 import { Scheduler, type Trigger } from '../../agent/schedule/scheduler.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -140,5 +142,80 @@ describe('scheduler with a moved clock', () => {
     expect(h.fired).toEqual([]);
     h.clock.advance(DAY);
     expect(h.fired.map((f) => f.at)).toEqual(['2026-11-27T23:00:00.000Z']);
+  });
+});
+
+describe('a job whose schedule cannot be computed', () => {
+  it.each([
+    ['a cron croner cannot read', { id: 'bad', cron: 'bogus' }, /^bad: cron "bogus" is not a schedule/],
+    ['an unknown time zone', { id: 'bad', timezone: 'Mars/Olympus' }, /^bad: timezone "Mars\/Olympus" is not a known time zone/],
+  ])('(%s) is left out and reported; the other job still runs on time', (_what, bad, problem) => {
+    const h = harness('2026-11-26T22:00:00Z', [job({ createdAt: '2026-11-26T21:00:00Z' })]);
+    const reported: string[] = [];
+    const s = new Scheduler({ clock: h.clock, catchUpDelayMs: 0, lastSuccess: () => null, onDue: (id, trigger) => reported.push(`${id} ${trigger}`), onBadJob: (id, problem) => reported.push(`${id}: ${problem}`) });
+    expect(() => s.setJobs([job(bad), job({ createdAt: '2026-11-26T21:00:00Z' })])).not.toThrow();
+    s.start();
+    h.clock.advance(2 * HOUR);
+    expect(reported[0]).toMatch(problem);
+    expect(reported.slice(1)).toEqual(['pos schedule']);
+    expect([...s.nextRuns().keys()]).toEqual(['pos']);
+    s.stop();
+  });
+});
+
+describe('a changed catch-up delay', () => {
+  it('applies to a catch-up already waiting: it then waits the new delay from the change', () => {
+    const h = harness('2026-11-26T10:00:00Z', [job()], { pos: Date.parse('2026-11-24T23:00:05Z') }, 3_600_000);
+    h.s.start();
+    h.clock.advance(60_000);
+    h.s.setCatchUpDelay(5_000);
+    h.clock.advance(6_000);
+    expect(h.fired.map((f) => [f.trigger, f.at])).toEqual([['catch-up', '2026-11-26T10:01:05.000Z']]);
+    h.clock.advance(2 * 3_600_000);
+    expect(h.fired).toHaveLength(1);
+  });
+
+  it('a pause set while a catch-up waits holds it back', () => {
+    const h = harness('2026-11-26T10:00:00Z', [job()], { pos: Date.parse('2026-11-24T23:00:05Z') }, 60_000);
+    h.s.start();
+    h.s.setJobs([job({ enabled: false })]);
+    h.clock.advance(2 * 60_000);
+    expect(h.fired).toEqual([]);
+  });
+});
+
+/** The message and hint as the person reads them (toThrow alone sees only the message). */
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof LifeboatError ? `${err.kind}: ${err.toLine()}` : String(err);
+  }
+  return 'not refused';
+}
+
+describe('schedules as typed', () => {
+  it.each([
+    ['weekly on sun at 22:00', '0 22 * * 0'],
+    ['weekly on Mon at 07:30', '30 7 * * 1'],
+    ['weekly on thurs at 18:00', '0 18 * * 4'],
+    ['weekly on saturday at 09:00', '0 9 * * 6'],
+  ])('"%s" is the cron "%s"', (text, cron) => {
+    expect(parseSchedule(text)).toEqual({ cron, label: text });
+  });
+
+  it.each(['weekly on su at 22:00', 'weekly on sunny at 22:00'])('"%s" is refused, naming the day form that works', (text) => {
+    expect(refusal(() => parseSchedule(text))).toMatch(/^usage: .*not a weekly schedule.*weekly on sun at 22:00/);
+  });
+
+  it.each(['*/5 * * * * *', '0 0 23 * * * 2026'])('"%s" (with seconds) is refused with a hint to use five fields', (text) => {
+    expect(refusal(() => parseSchedule(text))).toMatch(/^usage: .*has [67] fields.*Use five fields: minute hour/);
+  });
+
+  it('croner\'s class names and nested "Original error" text stay out of the message', () => {
+    expect(scheduleProblem('bogus')).toBe('cron "bogus" is not a schedule Lifeboat understands (it does not have five fields). Use five fields: minute hour day-of-month month day-of-week, e.g. "0 23 * * *" for 23:00 every day');
+    expect(scheduleProblem('0 23 * * *', 'Mars/Olympus')).not.toMatch(/Original error|CronDate|toTZ/);
+    expect(() => parseSchedule('0 23 * * 9')).toThrow(/\(Invalid value for dayOfWeek: 9\)/);
+    expect(() => parseSchedule('0 23 * * 9')).not.toThrow(/CronPattern/);
   });
 });
