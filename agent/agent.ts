@@ -92,11 +92,10 @@ export class Agent {
 
   private setUp(): void {
     this.startedAt = this.clock.now();
+    // A broken config with no valid one before it still starts the agent, with no jobs: it says
+    // what is wrong (log, status, tray) and picks the file up as soon as it is fixed, where an
+    // agent that refused to start at login would leave the shop with no icon and no word.
     this.reportConfigProblem();
-    if (this.config.problem && !this.config.usingLastGood) {
-      throw new LifeboatError('config', `The agent cannot start: config.json is invalid and there is no earlier valid config to run on. ${this.config.problem.replace(/\.?$/, '.')}`,
-        `Fix ${this.config.path} by hand (\`lifeboat status\` shows the problem), then start again.`);
-    }
     const interrupted = this.history.markInterrupted(this.clock.now());
     if (interrupted > 0) this.o.log.warn({ interrupted }, 'runs cut off by an earlier crash were marked interrupted');
     this.scheduler.setJobs(this.config.jobs);
@@ -260,7 +259,7 @@ export class Agent {
         if (!req.wait) return reply({ ok: true, queued });
         reply({ ok: true, more: true, queued });
         let left = ids.length;
-        const results: Array<{ job: string; ok: boolean; file?: string; error?: unknown }> = [];
+        const results: Array<{ job: string; ok: boolean; file?: string; warnings?: string[]; error?: unknown }> = [];
         for (const id of ids) {
           const list = this.waiters.get(id) ?? [];
           let skip = busyBefore.has(id) ? 1 : 0;
@@ -271,7 +270,7 @@ export class Agent {
               this.waiters.set(id, again);
               return;
             }
-            results.push(e.outcome.ok ? { job: id, ok: true, file: e.outcome.result.file } : { job: id, ok: false, error: e.outcome.error.toJSON() });
+            results.push(e.outcome.ok ? { job: id, ok: true, file: e.outcome.result.file, warnings: e.outcome.warnings } : { job: id, ok: false, error: e.outcome.error.toJSON() });
             if (--left === 0) reply({ ok: results.every((r) => r.ok), results });
           };
           list.push(waiter);

@@ -90,6 +90,8 @@ export function registerAgentCommands(program: Command): void {
           process.exit(EXIT_CODES.ok);
         }
         say(`Lifeboat agent running (pid ${process.pid}) for ${home}.`);
+        const problem = agent.config.problem;
+        if (problem) say(`lifeboat: warning: config.json has a problem: ${problem} ${agent.config.usingLastGood ? 'Running on the last valid config' : 'Running with no jobs'} until it is fixed; the change is picked up without a restart.`);
         if (f.login) log.info({ event: 'login-start' }, 'started at login');
         let stopping = false;
         let desktop: Desktop | null = null;
@@ -208,7 +210,13 @@ export function registerAgentCommands(program: Command): void {
           process.exitCode = EXIT_CODES[(e?.kind as keyof typeof EXIT_CODES) ?? 'internal'] ?? EXIT_CODES.internal;
           return;
         }
-        if (f.wait) for (const r of reply.results as Array<{ job: string; file?: string }>) say(`${r.job}: backup OK → ${r.file}`);
+        if (f.wait) {
+          for (const r of reply.results as Array<{ job: string; file?: string; warnings?: string[] }>) {
+            say(`${r.job}: backup OK → ${r.file}`);
+            // The local backup counts, but a copy that did not arrive must not go unsaid.
+            for (const w of r.warnings ?? []) say(`${r.job}: warning: ${w}`);
+          }
+        }
         else say(`Asked the agent: ${(reply.queued as Array<{ job: string; result: string }>).map((q) => `${q.job} ${q.result}`).join(', ')}.`);
       } catch (err) {
         process.exitCode = reportError(err, Boolean(f.json));

@@ -9,7 +9,7 @@ import type { CheckLevel } from '../engine/integrity.js';
 import { checkSourceFile } from '../engine/source-check.js';
 import { prepareCopyFolder } from '../destinations/folder.js';
 import { describeDestination } from '../destinations/registry.js';
-import { isPaused } from '../schedule/catch-up.js';
+import { isPaused, pausedJob, resumedJob } from '../schedule/catch-up.js';
 import { checkTimezone, parseSchedule } from '../schedule/cron.js';
 import { tellAgent } from './agent-link.js';
 import { configStore } from './load-store.js';
@@ -405,8 +405,7 @@ export function registerJob(program: Command): void {
       let wasIndefinite = false;
       const { job: changed, changed: didChange } = await changeJob(id, (j) => {
         wasIndefinite = !j.enabled;
-        // A timed pause replaces an indefinite one: the person said when backups should start again.
-        return until ? { ...j, enabled: true, pausedUntil: until.toISOString() } : { ...j, enabled: false };
+        return pausedJob(j, until);
       });
       if (f.json) printJson({ ok: true, changed: didChange, job: changed });
       if (!didChange) say(`${id} is already paused until you resume it; nothing changed.`);
@@ -420,9 +419,7 @@ export function registerJob(program: Command): void {
     .option('--json', 'print the changed job as JSON')
     .action((id: string, f: { json?: boolean }) => run(f.json, async () => {
       const now = Date.now();
-      // Only a job that is paused now is touched: moving pausedUntil on a running job would cancel its pending catch-up.
-      const { job: changed, changed: didChange } = await changeJob(id, (j) =>
-        isPaused(j, now) ? { ...j, enabled: true, pausedUntil: new Date(now).toISOString() } : j);
+      const { job: changed, changed: didChange } = await changeJob(id, (j) => resumedJob(j, now));
       if (f.json) printJson({ ok: true, changed: didChange, job: changed });
       say(didChange ? `Resumed ${id}.` : `${id} is not paused, so nothing changed.`);
     }));

@@ -61,6 +61,10 @@ export class ConfigStore {
    * invalid too: otherwise they would become the last good config and crash the scheduler.
    */
   private read(): { conf: Conf<StoreShape>; store: StoreShape } | { problem: string } {
+    // Judged before conf opens the file: conf stamps its migration version into a file that
+    // lacks one, which would rewrite a hand-edited file that is about to be reported as broken.
+    const early = this.rawJobProblems();
+    if (early.length > 0) return { problem: `${this.path} has a value that is not allowed: ${early.join('; ')}` };
     let conf: Conf<StoreShape>;
     let store: StoreShape;
     try {
@@ -72,6 +76,16 @@ export class ConfigStore {
     const problems = jobProblems(store.jobs ?? []);
     if (problems.length > 0) return { problem: `${this.path} has a value that is not allowed: ${problems.join('; ')}` };
     return { conf, store };
+  }
+
+  /** Problems of the jobs in the file as it is on disk; none when it is missing or not JSON (conf reports that). */
+  private rawJobProblems(): string[] {
+    try {
+      const raw = JSON.parse(readFileSync(this.path, 'utf8')) as { jobs?: unknown };
+      return Array.isArray(raw.jobs) ? jobProblems(raw.jobs as Job[]) : [];
+    } catch {
+      return [];
+    }
   }
 
   load(): LoadedConfig {

@@ -13,6 +13,7 @@ import { findTrayHost } from './tray-host.js';
 import { prepareTrayHelper } from './tray-helper.js';
 import { trayView, type TrayView } from './tray-model.js';
 import { ensureToastShortcut } from './windows-toast.js';
+import { pausedJob, resumedJob } from '../schedule/catch-up.js';
 
 export interface DesktopOptions {
   agent: Agent;
@@ -130,10 +131,10 @@ export async function startDesktop(o: DesktopOptions): Promise<Desktop> {
       },
       pause: (length: PauseLength) => {
         const until = length === '1h' ? new Date(Date.now() + 3_600_000) : length === 'tomorrow' ? pauseEnd('tomorrow', new Date()) : null;
-        changeJobs(until ? `pause backups until ${until.toLocaleString()}` : 'pause backups until resumed', (jobs) => jobs.map((j) => (until ? { ...j, pausedUntil: until.toISOString() } : { ...j, enabled: false })));
+        changeJobs(until ? `pause backups until ${until.toLocaleString()}` : 'pause backups until resumed', (jobs) => jobs.map((j) => pausedJob(j, until)));
       },
       // The end of the pause is now: occurrences missed while paused are not caught up on.
-      resume: () => changeJobs('resume backups', (jobs) => jobs.map((j) => ({ ...j, enabled: true, pausedUntil: new Date().toISOString() }))),
+      resume: () => changeJobs('resume backups', (jobs) => jobs.map((j) => resumedJob(j, Date.now()))),
       openFolder: () => {
         const folder = agent.jobs()[0]?.destinations[0]?.path;
         if (folder) open(existsSync(folder) ? folder : dirname(folder));

@@ -292,19 +292,23 @@ describe('a hand edit the schema cannot judge', () => {
     expect(json.json).toMatchObject({ agent: { running: false }, config: { usingLastGood: true }, jobs: [{ id: 'till' }] });
   });
 
-  it('with no last good config, `start` exits 7 with the problem, frees agent.sock, and a start after the fix runs', async () => {
+  it('with no last good config, `start` runs with no jobs and says why, keeps the file, and picks the fix up without a restart', async () => {
     const home = newHome();
     mkdirSync(home, { recursive: true });
     writeConfig(home, [jobFor({ id: 'till', schedule: { cron: 'bogus', timezone: 'UTC' } })]);
+    const bad = readFileSync(join(home, 'config.json'), 'utf8');
     const a = startAgent(home);
-    expect(await a.exited).toBe(7);
-    expect(a.output()).toMatch(/agent cannot start: config\.json is invalid and there is no earlier valid config.*job "till": schedule\.cron "bogus".*Fix .*config\.json/s);
-    expect(existsSync(join(home, 'agent.sock'))).toBe(false);
+    await until('agent up', () => a.output().includes('Lifeboat agent running'));
+    expect(a.output()).toMatch(/config\.json has a problem: .*job "till": schedule\.cron "bogus".*Running with no jobs until it is fixed/s);
+    const broken = await runCli(['status', '--json'], env(home));
+    expect(broken.json).toMatchObject({ agent: { running: true, pid: a.child.pid }, config: { usingLastGood: false }, jobs: [] });
+    expect(String((broken.json.config as { problem: string }).problem)).toMatch(/job "till": schedule\.cron "bogus"/);
+    expect(readFileSync(join(home, 'config.json'), 'utf8')).toBe(bad);
     expect(existsSync(join(home, 'config.last-good.json'))).toBe(false);
     writeConfig(home, [jobFor({ id: 'till' })]);
-    const b = startAgent(home);
-    await until('second agent up', () => b.output().includes('Lifeboat agent running'));
-    expect((await runCli(['status', '--json'], env(home))).json).toMatchObject({ agent: { running: true, pid: b.child.pid }, config: { problem: null } });
+    await until('the fix picked up', async () => ((await runCli(['status', '--json'], env(home))).json.jobs as unknown[] | undefined)?.length === 1);
+    expect((await runCli(['status', '--json'], env(home))).json).toMatchObject({ agent: { running: true, pid: a.child.pid }, config: { problem: null }, jobs: [{ id: 'till' }] });
+    expect(a.child.exitCode).toBeNull();
   });
 });
 

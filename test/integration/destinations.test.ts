@@ -99,7 +99,8 @@ describe('off-site copies through the one pipeline (real agent process; Google D
   it('Drive access revoked: the run still succeeds locally, warns "reconnect", keeps the upload pending, and catches up once reconnected', async () => {
     new TokenStore(home).write({ refresh_token: 'revoked-refresh', access_token: undefined, expiry_date: 0 });
     const before = fake.filesIn('pos').length;
-    await nowWait();
+    const reply = await nowWait();
+    expect(JSON.stringify(reply.results)).toMatch(/"warnings":\[".*Reconnect Google Drive/);
     const run = await lastRun();
     expect(run.outcome).toBe('success');
     expect(run.warnings.join('\n')).toMatch(/Google Drive.*expired or was revoked.*lifeboat drive login/);
@@ -122,7 +123,9 @@ describe('off-site copies through the one pipeline (real agent process; Google D
     writeJob({ destinations: [{ kind: 'folder', path: local }, { kind: 'folder', path: gone }] });
     await runCli(['status'], env);
     await sleep(500);
-    await nowWait();
+    const human = await runCli(['now', 'pos', '--wait'], { ...env, timeoutMs: 60_000 });
+    expect(human.code).toBe(0);
+    expect(human.stderr).toMatch(/pos: backup OK → .*\npos: warning: Copy .*cannot be reached/);
     const run = await lastRun();
     expect(run.outcome).toBe('success');
     expect(run.warnings.join('\n')).toMatch(/cannot be reached \(its drive or network share is not there\)/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { missedOccurrence } from '../../agent/schedule/catch-up.js';
+import { missedOccurrence, pausedJob, resumedJob } from '../../agent/schedule/catch-up.js';
 import { LifeboatError } from '../../agent/engine/errors.js';
 import { parseSchedule, scheduleProblem } from '../../agent/schedule/cron.js';
 import { Scheduler, type Trigger } from '../../agent/schedule/scheduler.js';
@@ -217,5 +217,28 @@ describe('schedules as typed', () => {
     expect(scheduleProblem('0 23 * * *', 'Mars/Olympus')).not.toMatch(/Original error|CronDate|toTZ/);
     expect(() => parseSchedule('0 23 * * 9')).toThrow(/\(Invalid value for dayOfWeek: 9\)/);
     expect(() => parseSchedule('0 23 * * 9')).not.toThrow(/CronPattern/);
+  });
+});
+
+describe('pause and resume (shared by `job pause/resume` and the tray)', () => {
+  const now = Date.parse('2026-11-26T12:00:00Z');
+  const job = { id: 'pos', schedule: { cron: '0 3 * * *', timezone: 'UTC' }, createdAt: '2026-11-20T00:00:00Z', enabled: true, pausedUntil: null as string | null };
+
+  it('resuming a job that is not paused changes nothing, so its pending catch-up stays', () => {
+    expect(missedOccurrence(job, null, now)?.toISOString()).toBe('2026-11-26T03:00:00.000Z');
+    const resumed = resumedJob(job, now);
+    expect(resumed).toBe(job);
+    expect(missedOccurrence(resumed, null, now)?.toISOString()).toBe('2026-11-26T03:00:00.000Z');
+  });
+
+  it('resuming a paused job ends the pause now, and what the pause skipped is not caught up on', () => {
+    const resumed = resumedJob(pausedJob(job, null), now);
+    expect(resumed).toMatchObject({ enabled: true, pausedUntil: new Date(now).toISOString() });
+    expect(missedOccurrence(resumed, null, now)).toBeNull();
+  });
+
+  it('a timed pause replaces a pause until resumed', () => {
+    const until = new Date(now + 3_600_000);
+    expect(pausedJob(pausedJob(job, null), until)).toMatchObject({ enabled: true, pausedUntil: until.toISOString() });
   });
 });
