@@ -343,6 +343,7 @@ export function registerJob(program: Command): void {
       const loaded = (await store()).load();
       if (loaded.problem) say(`lifeboat: warning: ${loaded.problem}${loaded.usingLastGood ? ' (showing the last valid config)' : ''}`);
       if (f.json) printJson({ ok: true, jobs: loaded.jobs, problem: loaded.problem });
+      else if (loaded.jobs.length === 0 && loaded.problem) say(`No jobs to show: fix ${loaded.path} first (jobs cannot be added while it is broken).`);
       else if (loaded.jobs.length === 0) say('No jobs yet. Add one with: lifeboat job add --name NAME --db PATH --schedule "daily at 23:00" --dest DIR');
       else say(loaded.jobs.map(describe).join('\n'));
     }));

@@ -36,22 +36,24 @@ export class ConfigStore {
     this.lastGoodPath = join(home, LAST_GOOD);
   }
 
-  private open(): Conf<StoreShape> {
+  private open(withMigrations: boolean): Conf<StoreShape> {
     return new Conf<StoreShape>({
       projectName: 'lifeboat',
       cwd: this.home,
       configName: 'config',
-      projectVersion: VERSION,
       schema: CONFIG_SCHEMA,
       rootSchema: CONFIG_ROOT_SCHEMA,
       clearInvalidConfig: false,
       accessPropertiesByDotNotation: false,
-      migrations: {
-        // The first version: the store starts with no jobs. Later versions add their steps here.
-        '0.1.0': (store) => {
-          if (!store.has('jobs')) store.set('jobs', []);
+      ...(withMigrations ? {
+        projectVersion: VERSION,
+        migrations: {
+          // The first version: the store starts with no jobs. Later versions add their steps here.
+          '0.1.0': (store: Conf<StoreShape>) => {
+            if (!store.has('jobs')) store.set('jobs', []);
+          },
         },
-      },
+      } : {}),
     });
   }
 
@@ -65,10 +67,18 @@ export class ConfigStore {
     // lacks one, which would rewrite a hand-edited file that is about to be reported as broken.
     const early = this.rawJobProblems();
     if (early.length > 0) return { problem: `${this.path} has a value that is not allowed: ${early.join('; ')}` };
+    if (!existsSync(this.path) && existsSync(this.lastGoodPath)) {
+      // Moved away, or deleted by an editor that writes anew: conf would start an empty file,
+      // and the next load would take "no jobs" as the last good config.
+      return { problem: `${this.path} is missing. Copy ${this.lastGoodPath} to ${this.path} to restore the jobs, or delete ${LAST_GOOD} to start with none` };
+    }
     let conf: Conf<StoreShape>;
     let store: StoreShape;
     try {
-      conf = this.open();
+      // conf runs its migrations before it validates, and a migration stamps the file; so the
+      // file is validated first by a conf without migrations, which writes nothing when invalid.
+      if (existsSync(this.path)) void this.open(false).store;
+      conf = this.open(true);
       store = conf.store;
     } catch (err) {
       return { problem: describeConfigError(err, this.path) };

@@ -242,3 +242,29 @@ describe('job remove, and history of a job', () => {
     expect((await cli(home, ['history', '--job', 'till'])).code).toBe(0);
   });
 });
+
+describe('config.json written or lost by hand', () => {
+  it('a hand-written file that breaks the schema is reported and kept byte for byte (conf never stamps it)', async () => {
+    const home = await homeWithJob();
+    const job = { ...onlyJob(home), check: 'thorough' };
+    const text = `{"jobs": [${JSON.stringify(job)}], "settings": {}}`; // no conf __internal__ stamp, compact: as a person might write it
+    writeFileSync(join(home, 'config.json'), text);
+    const list = await cli(home, ['job', 'list', '--json']);
+    expect(list.stderr).toMatch(/job "till": check is "thorough"; allowed: quick, full, none/);
+    expect(configText(home)).toBe(text);
+  });
+
+  it('a config.json moved away is a problem, not "no jobs": the last good config is kept and used', async () => {
+    const home = await homeWithJob();
+    const lastGood = readFileSync(join(home, 'config.last-good.json'), 'utf8');
+    const { renameSync } = await import('node:fs');
+    renameSync(join(home, 'config.json'), join(home, 'config.json.moved'));
+    const list = await cli(home, ['job', 'list', '--json']);
+    expect(list.stderr).toMatch(/config\.json is missing\. Copy .*config\.last-good\.json to .*config\.json to restore the jobs/);
+    expect(list.json).toMatchObject({ jobs: [{ id: 'till' }] });
+    const status = await cli(home, ['status', '--json']);
+    expect(status.json).toMatchObject({ config: { usingLastGood: true }, jobs: [{ id: 'till' }] });
+    expect(existsSync(join(home, 'config.json'))).toBe(false);
+    expect(readFileSync(join(home, 'config.last-good.json'), 'utf8')).toBe(lastGood);
+  });
+});
