@@ -7,7 +7,7 @@ import { lifeboatHome } from '../config/paths.js';
 import { LifeboatError, destinationError, errnoCode } from '../engine/errors.js';
 import type { CheckLevel } from '../engine/integrity.js';
 import { checkSourceFile } from '../engine/source-check.js';
-import { prepareCopyFolder } from '../destinations/folder.js';
+import { FOLDER_MARKER, prepareCopyFolder } from '../destinations/folder.js';
 import { describeDestination } from '../destinations/registry.js';
 import { isPaused, pausedJob, resumedJob } from '../schedule/catch-up.js';
 import { checkTimezone, parseSchedule } from '../schedule/cron.js';
@@ -147,12 +147,14 @@ function checkCopyPaths(f: JobFlags): void {
 }
 
 /** Each copy folder gets its marker now, so a run can later tell the mounted share from an empty mount point. */
-async function prepareCopies(job: Job, f: JobFlags): Promise<void> {
+async function prepareCopies(job: Job, f: JobFlags): Promise<string[]> {
   const local = job.destinations[0].path;
+  const marked: string[] = [];
   for (const p of f.copyTo ?? []) {
     if (await sameFolder(p, local)) throw new LifeboatError('usage', `The copy folder ${p} is the local backup folder.`, 'Copy to another disk or a network share.');
-    await prepareCopyFolder(p);
+    if ((await prepareCopyFolder(p)).marked) marked.push(p);
   }
+  return marked;
 }
 
 function retentionFrom(f: JobFlags, base: Retention): Retention {
@@ -376,10 +378,22 @@ export function registerJob(program: Command): void {
       const planned = edited(findJob((await store()).currentJobs(), id), f, db);
       if (f.encryptCopies && planned.destinations.length > 1) requirePassphrase();
       if (f.dest !== undefined || db) await prepareLocalFolder(planned.destinations[0].path, planned.db);
-      await prepareCopies(planned, f);
+      const marked = await prepareCopies(planned, f);
       const { job: changed, changed: didChange } = await changeJob(id, (j) => edited(j, f, db));
-      if (f.json) printJson({ ok: true, changed: didChange, job: changed });
+      if (f.json) printJson({ ok: true, changed: didChange, job: changed, markedCopyFolders: marked });
+      for (const p of marked) say(`Set up the copy folder ${p} (marker ${FOLDER_MARKER} written).`);
       say(didChange ? `Changed job:\n${describe(changed)}` : `Nothing changed: job ${id} already has these settings.`);
+    }));
+
+  job.command('mark-copy-folder')
+    .description(`Mark DIR as Lifeboat's copy folder (writes ${FOLDER_MARKER}) once its drive or share is mounted; jobs' settings do not change.`)
+    .argument('<dir>', 'the copy folder (full path)')
+    .option('--json', 'print the result as JSON')
+    .action((dir: string, f: { json?: boolean }) => run(f.json, async () => {
+      const path = absolute(nonEmpty(dir, '<dir>', EXAMPLE_DEST), 'copy folder', EXAMPLE_DEST);
+      const { marked } = await prepareCopyFolder(path);
+      if (f.json) printJson({ ok: true, folder: path, marked });
+      say(marked ? `Marked ${path} as a copy folder: the next run copies there.` : `${path} was already marked as a copy folder; nothing changed.`);
     }));
 
   job.command('remove')

@@ -5,6 +5,7 @@ import { LifeboatError, destinationError, errnoCode } from '../engine/errors.js'
 import { copyRange, fsyncDir, sha256File, tempName, type ByteProgress } from '../engine/file-ops.js';
 import { MANIFEST_SUFFIX } from '../engine/manifest.js';
 import type { Destination, StoredObject } from './destination.js';
+import { linuxMountTables, unmountedMountPoint, type MountTables } from './mounts.js';
 
 /** Left in a copy folder when it is set up; its absence at run time means the wrong disk. */
 export const FOLDER_MARKER = '.lifeboat-destination.json';
@@ -23,8 +24,9 @@ async function writeMarker(folder: string): Promise<void> {
  * Sets a copy folder up while a person is there to see it (`job add/edit --copy-to`): creates it
  * when its parent exists, and leaves the marker that later runs look for.
  */
-export async function prepareCopyFolder(path: string): Promise<void> {
+export async function prepareCopyFolder(path: string, tables?: MountTables | null): Promise<{ marked: boolean }> {
   const folder = resolve(path);
+  refuseUnmounted(folder, tables);
   try {
     const st = await stat(folder);
     if (!st.isDirectory()) throw new LifeboatError('usage', `The copy folder ${folder} is a file, not a folder.`, 'Give the path of a folder on the second disk or share.');
@@ -41,11 +43,20 @@ export async function prepareCopyFolder(path: string): Promise<void> {
       if (errnoCode(e) !== 'EEXIST') throw destinationError(e, folder);
     }
   }
-  if (await hasMarker(folder)) return;
+  if (await hasMarker(folder)) return { marked: false };
   try {
     await writeMarker(folder);
   } catch (err) {
     throw destinationError(err, folder);
+  }
+  return { marked: true };
+}
+
+function refuseUnmounted(folder: string, tables?: MountTables | null): void {
+  const point = unmountedMountPoint(folder, tables === undefined ? linuxMountTables() : tables);
+  if (point) {
+    throw new LifeboatError('destination', `The copy folder ${folder} is on ${point}, which /etc/fstab mounts but is not mounted now: a copy there would land on the local disk.`,
+      `Mount it (e.g. \`mount ${point}\`), or plug in the drive; the local backup is kept and the copy is retried on the next run.`);
   }
 }
 
@@ -58,7 +69,8 @@ export class FolderDestination implements Destination {
   readonly kind = 'folder';
   readonly path: string;
 
-  constructor(path: string) {
+  /** TABLES: the mount tables to judge "not mounted" by (tests); read from the system when absent. */
+  constructor(path: string, private readonly tables?: MountTables | null) {
     this.path = resolve(path);
   }
 
@@ -72,6 +84,7 @@ export class FolderDestination implements Destination {
    * and a copy written there would land on the local disk and look like an off-site copy.
    */
   private async ensureFolder(): Promise<void> {
+    refuseUnmounted(this.path, this.tables);
     let st;
     try {
       st = await stat(this.path);
@@ -90,7 +103,7 @@ export class FolderDestination implements Destination {
     }
     throw new LifeboatError('destination',
       `The copy folder ${this.path} is there but is not the one Lifeboat set up (its ${FOLDER_MARKER} file is missing), so the drive or share is probably not mounted.`,
-      `Mount the drive or share. If this really is a new folder, set it up with \`lifeboat job edit JOB --copy-to ${this.path}\`; the local backup is kept and the copy is retried on the next run.`);
+      `Mount the drive or share. If it is mounted and this is the right folder, mark it with \`lifeboat job mark-copy-folder ${this.path}\`. The local backup is kept and the copy is retried on the next run.`);
   }
 
   async put(localPath: string, name: string, sha256: string, onProgress?: ByteProgress): Promise<StoredObject> {

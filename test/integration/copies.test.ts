@@ -131,7 +131,7 @@ describe('copy folder on a drive or share that is not mounted', () => {
     const err = await new FolderDestination(mountPoint).put(file, 'pos.sqlite', sha256(file)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LifeboatError);
     expect((err as LifeboatError).message).toMatch(/is there but is not the one Lifeboat set up .*probably not mounted/);
-    expect((err as LifeboatError).hint).toMatch(/Mount the drive or share/);
+    expect((err as LifeboatError).hint).toMatch(/Mount the drive or share\. If it is mounted and this is the right folder, mark it with `lifeboat job mark-copy-folder .*mnt\/nas`/);
     expect(readdirSync(mountPoint)).toEqual([]);
     const below = join(mountPoint, 'pos');
     await expect(new FolderDestination(below).put(file, 'pos.sqlite', sha256(file))).rejects.toThrow(/cannot be reached/);
@@ -147,5 +147,28 @@ describe('copy folder on a drive or share that is not mounted', () => {
     await new FolderDestination(old).put(file, 'pos-copy.sqlite', sha256(file));
     expect(readdirSync(old)).toContain(FOLDER_MARKER);
     expect(readdirSync(old)).toContain('pos-copy.sqlite');
+  });
+});
+
+describe('copy folder under an fstab mount point that is not mounted', () => {
+  it('is refused even with the marker and old backups there, and nothing is written; setting it up is refused too', async () => {
+    const s = setup();
+    const mnt = join(s.dir, 'mnt', 'nas');
+    const folder = join(mnt, 'pos');
+    mkdirSync(mnt, { recursive: true });
+    await prepareCopyFolder(folder);
+    backup(folder, 1);
+    const before = readdirSync(folder).sort();
+    const tables = { fstab: `//nas/backups ${mnt} cifs _netdev 0 0\n`, mountinfo: '22 1 0:1 / / rw - ext4 /dev/x rw\n' };
+    const file = backup(s.local, 2);
+    const err = await new FolderDestination(folder, tables).put(file, 'pos-copy.sqlite', sha256(file)).catch((e: unknown) => e);
+    expect((err as LifeboatError).message).toMatch(/is on .*mnt\/nas, which \/etc\/fstab mounts but is not mounted now/);
+    expect((err as LifeboatError).hint).toMatch(/Mount it \(e\.g\. `mount .*mnt\/nas`\)/);
+    expect(readdirSync(folder).sort()).toEqual(before);
+    await expect(prepareCopyFolder(join(mnt, 'other'), tables)).rejects.toThrow(/not mounted now/);
+    expect(existsSync(join(mnt, 'other'))).toBe(false);
+    const mounted = { ...tables, mountinfo: `${tables.mountinfo}23 22 0:2 / ${mnt} rw - cifs //nas/backups rw\n` };
+    await new FolderDestination(folder, mounted).put(file, 'pos-copy.sqlite', sha256(file));
+    expect(readdirSync(folder)).toContain('pos-copy.sqlite');
   });
 });

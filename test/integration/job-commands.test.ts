@@ -268,3 +268,28 @@ describe('config.json written or lost by hand', () => {
     expect(readFileSync(join(home, 'config.last-good.json'), 'utf8')).toBe(lastGood);
   });
 });
+
+describe('job mark-copy-folder', () => {
+  it('marks a mounted folder (once), so runs copy there; re-adding a folder whose marker went says it was set up', async () => {
+    const home = newHome();
+    const dir = join(t.dir, 'mark-me');
+    mkdirSync(dir);
+    const first = await cli(home, ['job', 'mark-copy-folder', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/Marked .*mark-me as a copy folder/);
+    expect(existsSync(join(dir, '.lifeboat-destination.json'))).toBe(true);
+    const again = await cli(home, ['job', 'mark-copy-folder', dir]);
+    expect(again.stderr).toMatch(/was already marked as a copy folder; nothing changed/);
+    const relative = await cli(home, ['job', 'mark-copy-folder', 'nas']);
+    expect(relative.code).toBe(2);
+
+    const copy = join(t.dir, 'nas-remark');
+    const withCopy = await homeWithJob(['--copy-to', copy]);
+    const { rmSync } = await import('node:fs');
+    rmSync(join(copy, '.lifeboat-destination.json'));
+    const edit = await cli(withCopy, ['job', 'edit', 'till', '--copy-to', copy]);
+    expect(edit.code, edit.stderr).toBe(0);
+    expect(edit.stderr).toMatch(/Set up the copy folder .*nas-remark \(marker \.lifeboat-destination\.json written\)/);
+    expect(existsSync(join(copy, '.lifeboat-destination.json'))).toBe(true);
+  });
+});
