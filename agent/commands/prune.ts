@@ -28,6 +28,8 @@ export function registerPrune(program: Command): void {
             say(`${job.id} → ${r.destination}: keep ${r.plan.keep.length}, ${f.dryRun ? 'would delete' : 'deleted'} ${f.dryRun ? r.plan.remove.length : r.removed.length}${r.error ? ` (error: ${r.error})` : ''}`);
             for (const k of r.plan.keep) say(`  keep    ${k.name}  (${k.reasons.join(', ')})`);
             for (const name of r.plan.remove) say(`  ${f.dryRun ? 'would delete' : 'deleted'} ${name}`);
+            // A renamed PC or a moved database leaves backups retention no longer counts; say so, since they are never pruned.
+            for (const s of r.skipped) say(`  left alone ${s.name}  (${s.why})`);
           }
         }
         if (f.json) printJson({ ok: true, dryRun: Boolean(f.dryRun), jobs: result });

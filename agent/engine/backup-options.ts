@@ -20,6 +20,8 @@ export interface BackupOptions {
   /** How long one attempt waits for a lock before it counts as busy. */
   busyTimeoutMs: number;
   retry: RetryPolicy;
+  /** The agent's job this backup is for, recorded in the manifest so pruning can tell jobs apart. */
+  jobId?: string;
 }
 
 export const DEFAULT_BACKUP_OPTIONS: Omit<BackupOptions, 'db' | 'dest'> = {

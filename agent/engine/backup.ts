@@ -130,6 +130,7 @@ export async function backupDatabase(options: BackupOptions, onProgress: Progres
       recoveredHotJournal: snap.recoveredHotJournal,
       lifeboatVersion: VERSION,
       hostname: hostname(),
+      ...(options.jobId ? { jobId: options.jobId } : {}),
     };
     // Manifest first: a backup file under its final name then always has its manifest.
     await writeManifest(manifestPathFor(finalPath), manifest);

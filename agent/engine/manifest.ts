@@ -30,6 +30,8 @@ export interface Manifest {
   recoveredHotJournal: boolean;
   lifeboatVersion: string;
   hostname: string;
+  /** The agent job that made it (absent for `lifeboat backup` and backups made before 0.1.0 had it). */
+  jobId?: string;
 }
 
 export function manifestPathFor(backupPath: string): string {

@@ -145,6 +145,8 @@ export interface PruneReport {
   destination: string;
   plan: RetentionPlan;
   removed: string[];
+  /** Files named like this job's backups that are left alone, and why (another PC, another job…). */
+  skipped: Array<{ name: string; why: string }>;
   error: string | null;
 }
 
@@ -169,16 +171,21 @@ async function readAt(dest: Destination, name: string, scratch: string): Promise
  * from this job's database on this machine. A name that merely looks right (another job sharing
  * the folder, another shop PC writing to the same NAS, someone's own files) never qualifies.
  */
-export function ownsBackup(text: string | null, name: string, job: Job): { owned: boolean; verified: boolean } {
+export function ownsBackup(text: string | null, name: string, job: Job): { owned: boolean; verified: boolean; why?: string } {
   let m: Partial<Manifest>;
   try {
     m = JSON.parse(text ?? '') as Partial<Manifest>;
   } catch {
-    return { owned: false, verified: false };
+    return { owned: false, verified: false, why: 'its manifest cannot be read' };
   }
-  const owned = m.format === 'lifeboat-backup' && m.file === name && typeof m.source?.path === 'string'
-    && samePath(m.source.path, job.db) && m.hostname === hostname();
-  return { owned, verified: owned && m.check?.ok === true };
+  const not = (why: string): { owned: false; verified: false; why: string } => ({ owned: false, verified: false, why });
+  if (m.format !== 'lifeboat-backup' || m.file !== name) return not('its manifest is not a Lifeboat manifest for this file');
+  if (typeof m.source?.path !== 'string' || !samePath(m.source.path, job.db)) return not(`it is a backup of ${m.source?.path ?? 'another database'}`);
+  if (m.hostname !== hostname()) return not(`it was made on ${m.hostname ?? 'another computer'}`);
+  // A manifest naming a job must name this one: two jobs may back up the same database into the
+  // same folder (hourly and nightly), and each keeps its own set.
+  if (m.jobId !== undefined && m.jobId !== job.id) return not(`it belongs to job ${m.jobId}`);
+  return { owned: true, verified: m.check?.ok === true };
 }
 
 /**
@@ -192,7 +199,7 @@ export async function pruneJob(job: Job, ctx: CopyContext, opts: { dryRun: boole
   const scratch = await mkdtemp(join(tmpdir(), 'lifeboat-prune-'));
   try {
     for (const [i, d] of job.destinations.entries()) {
-      const report: PruneReport = { destination: describeDestination(d), plan: { keep: [], remove: [] }, removed: [], error: null };
+      const report: PruneReport = { destination: describeDestination(d), plan: { keep: [], remove: [] }, removed: [], skipped: [], error: null };
       reports.push(report);
       try {
         const dest = i === 0 ? new FolderDestination(job.destinations[0].path) : await openDestination(d, job, ctx);
@@ -202,8 +209,11 @@ export async function pruneJob(job: Job, ctx: CopyContext, opts: { dryRun: boole
         for (const o of objects) {
           const parsed = parseBackupName(o.name);
           if (!parsed || parsed.label !== label || !names.has(`${o.name}${MANIFEST_SUFFIX}`)) continue;
-          const { owned, verified } = ownsBackup(await readAt(dest, `${o.name}${MANIFEST_SUFFIX}`, scratch), o.name, job);
-          if (!owned) continue;
+          const { owned, verified, why } = ownsBackup(await readAt(dest, `${o.name}${MANIFEST_SUFFIX}`, scratch), o.name, job);
+          if (!owned) {
+            report.skipped.push({ name: o.name, why: why ?? 'not this job\'s' });
+            continue;
+          }
           candidates.push({ name: o.name, time: parsed.time, verified, pending: i === 0 && pendingLocal.has(o.name) });
         }
         report.plan = planRetention(candidates, d.retention ?? job.retention, new Date(ctx.now()));

@@ -14,6 +14,7 @@ export function backupOptionsFor(job: Job): BackupOptions {
     throw new LifeboatError('config', `The first destination of job ${job.id} must be the local backup folder.`, 'Fix config.json, or set it with `lifeboat job edit ID --dest DIR`.');
   }
   return {
+    jobId: job.id,
     db: job.db,
     dest: first.path,
     check: job.check,
@@ -75,8 +76,8 @@ export async function runPipeline(job: Job, trigger: Trigger, scheduledFor: Date
     const error = err instanceof LifeboatError ? err : new LifeboatError('internal', `Unexpected error: ${(err as Error).message}`, 'Please report this with the log.');
     // Copies still waiting from earlier runs do not need a new snapshot: a locked database must
     // not also hold back the off-site catch-up.
-    if (deps.copies) await copyToDestinations(job, null, { ...deps.copies, onProgress: deps.onProgress }).catch(() => []);
-    deps.history.finish(runId, { endedAt: deps.now(), outcome: 'failure', reason: error.toLine(), errorKind: error.kind, durationMs: deps.now() - startedAt });
+    const warnings = deps.copies ? await copyToDestinations(job, null, { ...deps.copies, onProgress: deps.onProgress }).catch(() => []) : [];
+    deps.history.finish(runId, { endedAt: deps.now(), outcome: 'failure', reason: error.toLine(), errorKind: error.kind, durationMs: deps.now() - startedAt, warnings });
     return { ok: false, runId, error };
   } finally {
     await release?.().catch(() => {});

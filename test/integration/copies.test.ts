@@ -62,6 +62,10 @@ describe('prune touches only what this job made (real folders, real manifests)',
     expect(report?.plan.keep.map((k) => k.name)).toEqual([`pos-${stamp(5)}.sqlite`, `pos-${stamp(4)}.sqlite`]);
     expect(report?.removed.sort()).toEqual([1, 2, 3].map((d) => `pos-${stamp(d)}.sqlite`));
     for (const f of foreign) expect(existsSync(f) && existsSync(`${f}.manifest.json`)).toBe(true);
+    expect(report?.skipped.map((x) => x.why)).toEqual([
+      'its manifest is not a Lifeboat manifest for this file', 'its manifest cannot be read', `it is a backup of ${join(s.dir, 'other', 'pos.db')}`,
+      'it was made on the-other-till', 'its manifest is not a Lifeboat manifest for this file',
+    ]);
   });
 
   it('two jobs sharing one folder: pruning one leaves the other\'s backups (and their pending copies) alone', async () => {
@@ -74,6 +78,17 @@ describe('prune touches only what this job made (real folders, real manifests)',
     expect(report?.removed.sort()).toEqual([11, 12, 13].map((d) => `pos-${stamp(d)}.sqlite`));
     expect(readdirSync(s.local).filter((f) => f.endsWith('.sqlite'))).toHaveLength(4 + 1);
     expect(existsSync(others[3] ?? '')).toBe(true);
+  });
+});
+
+describe('two jobs backing up one database into one folder (hourly and nightly)', () => {
+  it('each prunes only the backups whose manifest names its job', async () => {
+    const s = setup();
+    const hourly = [1, 2, 3, 4].map((d) => backup(s.local, d, { jobId: 'hourly' }));
+    const nightly = [5, 6, 7].map((d) => backup(s.local, d, { jobId: 'nightly' }));
+    const [report] = await pruneJob(job(s.db, [{ kind: 'folder', path: s.local }], { id: 'hourly', retention: keepLast(1) }), s.ctx, { dryRun: false });
+    expect(report?.removed.sort()).toEqual([1, 2, 3].map((d) => `pos-${stamp(d)}.sqlite`));
+    for (const f of [hourly[3], ...nightly]) expect(existsSync(f ?? '')).toBe(true);
   });
 });
 
@@ -108,6 +123,7 @@ describe('pending copies (real history database)', () => {
     expect(outcome.ok).toBe(false);
     expect(readdirSync(nas).sort()).toEqual([FOLDER_MARKER, `pos-${stamp(7)}.sqlite`, `pos-${stamp(7)}.sqlite.manifest.json`]);
     expect(s.history.pendingUploads('pos')).toEqual([]);
+    expect(s.history.lastOf('pos', 'failure')?.reason).toMatch(/stayed locked/);
   });
 });
 

@@ -72,6 +72,7 @@ describe('off-site copies through the one pipeline (real agent process; Google D
     expect(run).toMatchObject({ outcome: 'success', warnings: [] });
     const name = run.file.split('/').pop() ?? '';
     expect(readdirSync(local).sort()).toEqual([name, `${name}.manifest.json`]);
+    expect(JSON.parse(readFileSync(join(local, `${name}.manifest.json`), 'utf8'))).toMatchObject({ jobId: 'pos', source: { path: db }, hostname: hostname() });
     expect(readdirSync(nas).sort()).toEqual([FOLDER_MARKER, `${name}.gz.enc`, `${name}.gz.enc.manifest.json`]);
     const driveFiles = fake.filesIn('pos').map((f) => f.name).sort();
     expect(driveFiles).toEqual([`${name}.gz`, `${name}.gz.manifest.json`]);
@@ -167,6 +168,8 @@ describe('prune', () => {
       writeFileSync(join(dir, `${name}.manifest.json`), m(name));
     }
     writeFileSync(join(dir, 'pos-2026-09-01T230000Z.sqlite'), 'not ours: no manifest');
+    writeFileSync(join(dir, 'pos-2026-09-02T230000Z.sqlite'), 'made on the old PC');
+    writeFileSync(join(dir, 'pos-2026-09-02T230000Z.sqlite.manifest.json'), m('pos-2026-09-02T230000Z.sqlite').replace(hostname(), 'old-till'));
     writeFileSync(join(dir, 'notes.txt'), 'hello');
     const phome = join(t.dir, 'prune-home');
     mkdirSync(phome);
@@ -179,11 +182,12 @@ describe('prune', () => {
     const plan = (dry.json.jobs as Array<{ destinations: Array<{ plan: { keep: Array<{ name: string }>; remove: string[] } }> }>)[0]?.destinations[0]?.plan;
     expect(plan?.keep.map((k) => k.name)).toEqual(['pos-2026-10-12T230000Z.sqlite', 'pos-2026-10-11T230000Z.sqlite', 'pos-2026-10-10T230000Z.sqlite']);
     expect(plan?.remove).toHaveLength(9);
-    expect(readdirSync(dir)).toHaveLength(12 * 2 + 2);
+    expect(dry.stderr).toMatch(/left alone pos-2026-09-02T230000Z\.sqlite  \(it was made on old-till\)/);
+    expect(readdirSync(dir)).toHaveLength(12 * 2 + 4);
     const real = await runCli(['prune'], { env: { LIFEBOAT_HOME: phome } });
     expect(real.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual([
-      'notes.txt', 'pos-2026-09-01T230000Z.sqlite',
+      'notes.txt', 'pos-2026-09-01T230000Z.sqlite', 'pos-2026-09-02T230000Z.sqlite', 'pos-2026-09-02T230000Z.sqlite.manifest.json',
       'pos-2026-10-10T230000Z.sqlite', 'pos-2026-10-10T230000Z.sqlite.manifest.json',
       'pos-2026-10-11T230000Z.sqlite', 'pos-2026-10-11T230000Z.sqlite.manifest.json',
       'pos-2026-10-12T230000Z.sqlite', 'pos-2026-10-12T230000Z.sqlite.manifest.json',
