@@ -47,6 +47,8 @@ export interface Faults {
   wrongMd5?: boolean;
   /** Refuse new uploads with storageQuotaExceeded. */
   quotaExceeded?: boolean;
+  /** The next download (alt=media) of a file this big or bigger sends half of it, then the connection drops. */
+  dropDownloadOver?: number;
 }
 
 /** One PUT that carried data: where it said it starts, and what the server had committed when it came. */
@@ -344,6 +346,12 @@ export class FakeDrive {
         return;
       }
       if (url.searchParams.get('alt') === 'media') {
+        if (this.faults.dropDownloadOver !== undefined && f.content.length >= this.faults.dropDownloadOver) {
+          this.faults.dropDownloadOver = undefined;
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(f.content.length) });
+          res.write(f.content.subarray(0, f.content.length >> 1), () => res.destroy());
+          return;
+        }
         res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(f.content);
         return;
       }

@@ -1,14 +1,18 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { drive_v3 } from '@googleapis/drive';
 import type { OAuth2Client } from 'google-auth-library';
+import { readPassphrase } from '../config/passphrase.js';
+import type { RemoteBackup, downloadFile as DownloadFile } from '../destinations/gdrive/browse.js';
 import { lifeboatHome } from '../config/paths.js';
 import type { DriveSettings } from '../destinations/gdrive/settings.js';
 import { TokenStore } from '../destinations/gdrive/token-store.js';
 import { formatBytes } from '../engine/backup.js';
 import { EXIT_CODES, LifeboatError } from '../engine/errors.js';
 import { tempName } from '../engine/file-ops.js';
-import { MANIFEST_SUFFIX } from '../engine/manifest.js';
+import { MANIFEST_SUFFIX, type Manifest } from '../engine/manifest.js';
 import { verifyBackup } from '../engine/verify-backup.js';
 import { printJson, progressReporter, reportError, say } from './output.js';
 
@@ -24,6 +28,38 @@ async function connected(settings: () => Promise<DriveSettings>): Promise<{ auth
   const auth = authorizedClient(s, new TokenStore(lifeboatHome()));
   if (!auth) throw new LifeboatError('auth', 'Google Drive is set up but not connected.', 'Run `lifeboat drive login` with the Google account that holds the backups.');
   return { auth, rootUrl: s.apiRootUrl };
+}
+
+/**
+ * Downloads a backup and its manifest under temp names and renames them into place only when
+ * both arrived (manifest first, as for every backup), so a dropped line leaves nothing that blocks
+ * the next try. An encrypted copy needs the passphrase: that is checked before the big download.
+ */
+async function fetchInto(api: drive_v3.Drive, pick: RemoteBackup, target: string, o: { passphraseFile?: string; json: boolean; downloadFile: typeof DownloadFile }): Promise<void> {
+  const manifestPath = `${target}${MANIFEST_SUFFIX}`;
+  for (const p of [target, manifestPath]) {
+    if (existsSync(p)) throw new LifeboatError('destination', `${p} exists already.`, 'Fetch into an empty folder, or move the old files away.');
+  }
+  const dir = dirname(target);
+  const tmpManifest = join(dir, tempName(basename(manifestPath)));
+  const tmp = join(dir, tempName(pick.name));
+  const bar = progressReporter(process.stderr.isTTY && !o.json);
+  try {
+    await o.downloadFile(api, pick.manifestId ?? '', tmpManifest);
+    const manifest = JSON.parse(await readFile(tmpManifest, 'utf8')) as Partial<Manifest>;
+    if (manifest.encryption === 'aes-256-gcm') readPassphrase(lifeboatHome(), o.passphraseFile);
+    say(`Fetching ${pick.host}/${pick.job}/${pick.name} (${formatBytes(pick.bytes)})…`);
+    await o.downloadFile(api, pick.id, tmp, (done) => bar.update({ phase: 'downloading', done, total: pick.bytes }));
+    await rename(tmpManifest, manifestPath);
+    await rename(tmp, target);
+  } catch (err) {
+    await Promise.all([rm(tmp, { force: true }), rm(tmpManifest, { force: true })]);
+    if (err instanceof LifeboatError) throw err;
+    const { driveError } = await import('../destinations/gdrive/auth.js');
+    throw driveError(err);
+  } finally {
+    bar.stop();
+  }
 }
 
 /**
@@ -76,31 +112,19 @@ export function registerDriveFetch(drive: Command, settings: () => Promise<Drive
         const dir = resolve(f.to);
         await mkdir(dir, { recursive: true });
         const target = join(dir, pick.name);
-        const api = driveApi(c.auth, c.rootUrl);
-        const bar = progressReporter(process.stderr.isTTY && !f.json);
-        const tmp = join(dir, tempName(pick.name));
+        await fetchInto(driveApi(c.auth, c.rootUrl), pick, target, { passphraseFile: f.passphraseFile, json: Boolean(f.json), downloadFile });
+        let v;
         try {
-          // The manifest lands first, so a file under its final name always has one (as for every backup).
-          await downloadFile(api, pick.manifestId, `${target}${MANIFEST_SUFFIX}`).catch((err: unknown) => {
-            throw (err as { code?: string }).code === 'EEXIST'
-              ? new LifeboatError('destination', `${target}${MANIFEST_SUFFIX} exists already.`, 'Fetch into an empty folder, or move the old files away.')
-              : err;
-          });
-          say(`Fetching ${pick.host}/${pick.job}/${pick.name} (${formatBytes(pick.bytes)})…`);
-          await downloadFile(api, pick.id, tmp, (done) => bar.update({ phase: 'downloading', done, total: pick.bytes }));
-          await rename(tmp, target);
+          v = await verifyBackup(target, 'quick', { passphraseFile: f.passphraseFile });
         } catch (err) {
-          await rm(tmp, { force: true });
-          if (err instanceof LifeboatError) throw err;
-          const { driveError } = await import('../destinations/gdrive/auth.js');
-          throw driveError(err);
-        } finally {
-          bar.stop();
+          // A wrong passphrase, say: the download itself is fine and worth keeping.
+          say(`lifeboat: the download is kept: ${target}. Check it with \`lifeboat verify ${target} --passphrase-file FILE\`.`);
+          throw err;
         }
-        const v = await verifyBackup(target, 'quick', { passphraseFile: f.passphraseFile });
         if (f.json) printJson({ ok: v.ok, file: target, host: pick.host, job: pick.job, bytes: v.bytes, problems: v.problems, snapshotAt: v.manifest.snapshotAt });
         if (!v.ok) {
-          say(`lifeboat: ${target} arrived but is NOT good: ${v.problems.join('; ')}. Fetch another backup (see \`lifeboat drive list\`).`);
+          await Promise.all([rm(target, { force: true }), rm(`${target}${MANIFEST_SUFFIX}`, { force: true })]);
+          say(`lifeboat: ${pick.name} arrived damaged (${v.problems.join('; ')}), so it was not kept. Fetch it again, or another backup (see \`lifeboat drive list\`).`);
           process.exitCode = EXIT_CODES.check;
           return;
         }

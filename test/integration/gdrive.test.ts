@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -10,6 +10,7 @@ import { DriveDestination } from '../../agent/destinations/gdrive/drive-destinat
 import { MAX_RETRY_AFTER_MS, retryAfterMs, type UploadOptions } from '../../agent/destinations/gdrive/resumable.js';
 import { driveSettings, type DriveSettings } from '../../agent/destinations/gdrive/settings.js';
 import { TokenStore } from '../../agent/destinations/gdrive/token-store.js';
+import { encryptFile } from '../../agent/engine/crypto.js';
 import { LifeboatError } from '../../agent/engine/errors.js';
 import { FakeDrive } from '../../tools/fake-drive.js';
 import { makePosDb, runCli, sha256, tempDir } from '../helpers/fixtures.js';
@@ -32,7 +33,7 @@ afterAll(async () => {
   t.cleanup();
 });
 afterEach(() => {
-  Object.assign(fake.faults, { dropAfterBytes: undefined, dropAfterPuts: undefined, putFaults: undefined, openFaults: undefined, queryFaults: undefined, wrongMd5: false, quotaExceeded: false });
+  Object.assign(fake.faults, { dropAfterBytes: undefined, dropAfterPuts: undefined, dropDownloadOver: undefined, putFaults: undefined, openFaults: undefined, queryFaults: undefined, wrongMd5: false, quotaExceeded: false });
 });
 
 const CHUNK = 1024 * 1024;
@@ -384,6 +385,16 @@ describe('Google Drive destination: the real @googleapis/drive and google-auth-l
       expect(restored.code, restored.stderr).toBe(0);
       expect(checkPosConsistency(target).broken).toBe(0);
 
+      // A line that drops mid-download leaves nothing behind that blocks the next try.
+      const dropTo = join(t.dir, 'fetched-dropped');
+      fake.faults.dropDownloadOver = 1 << 20;
+      const dropped = await runCli(['drive', 'fetch', name, '--to', dropTo, '--job', 'fetch-job'], { env });
+      expect(dropped.code, dropped.stderr).toBe(6);
+      expect(readdirSync(dropTo)).toEqual([]);
+      const retried = await runCli(['drive', 'fetch', name, '--to', dropTo, '--job', 'fetch-job'], { env });
+      expect(retried.code, retried.stderr).toBe(0);
+      expect(readdirSync(dropTo).sort()).toEqual([name, `${name}.manifest.json`]);
+
       const again = await runCli(['drive', 'fetch', name, '--to', to, '--job', 'fetch-job'], { env });
       expect(again.code).toBe(6);
       expect(again.stderr).toMatch(/exists already.*empty folder/);
@@ -391,6 +402,35 @@ describe('Google Drive destination: the real @googleapis/drive and google-auth-l
       expect(half.code).toBe(3);
       expect(half.stderr).toMatch(/no manifest on Google Drive, so its upload never finished/);
       expect(existsSync(join(t.dir, 'fetched-2', unfinished))).toBe(false);
+    });
+
+    it('fetching an encrypted copy asks for the passphrase before the download, and verifies with it', async () => {
+      const db = join(t.dir, 'fetch-enc.db');
+      makePosDb(db, 1 << 20, 'wal');
+      const made = await runCli(['backup', '--db', db, '--dest', join(t.dir, 'fetch-enc-local'), '--json']);
+      expect(made.code, made.stderr).toBe(0);
+      const backup = made.json.file as string;
+      const enc = `${backup}.enc`;
+      const passFile = join(t.dir, 'fetch-pass');
+      writeFileSync(passFile, 'correct horse battery staple\n');
+      await encryptFile(backup, enc, 'correct horse battery staple');
+      const digest = sha256(enc);
+      const manifest = { ...JSON.parse(readFileSync(`${backup}.manifest.json`, 'utf8')) as Record<string, unknown>, file: basename(enc), sha256: digest, bytes: statSync(enc).size, encryption: 'aes-256-gcm' };
+      writeFileSync(`${enc}.manifest.json`, JSON.stringify(manifest));
+      const old = destination({ folder: 'fetch-enc' });
+      await old.put(enc, basename(enc), digest);
+      await old.put(`${enc}.manifest.json`, `${basename(enc)}.manifest.json`, sha256(`${enc}.manifest.json`));
+
+      const { env } = await cliHome({ refresh_token: 'good-refresh' });
+      const noPass = join(t.dir, 'fetch-enc-nopass');
+      const refused = await runCli(['drive', 'fetch', '--to', noPass, '--job', 'fetch-enc'], { env: { ...env, LIFEBOAT_PASSPHRASE: '' } });
+      expect(refused.code).toBe(7);
+      expect(refused.stderr).toMatch(/No encryption passphrase is set/);
+      expect(refused.stderr).not.toMatch(/Fetching/);
+      expect(readdirSync(noPass)).toEqual([]);
+      const ok = await runCli(['drive', 'fetch', '--to', noPass, '--job', 'fetch-enc', '--passphrase-file', passFile], { env: { ...env, LIFEBOAT_PASSPHRASE: '' } });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stderr).toMatch(/Fetched and verified: .*\.enc .*Restore it with: .*--passphrase-file FILE/s);
     });
 
     it('drive logout revokes the refresh token at the configured revoke URL (in the form body) and deletes the token file', async () => {
