@@ -356,12 +356,17 @@ describe('Google Drive destination: the real @googleapis/drive and google-auth-l
       return { home, env, store };
     }
 
-    it('a new PC lists another PC\'s backups on Drive, fetches the newest complete one with its manifest, verifies it, and it restores', async () => {
-      const db = join(t.dir, 'fetch-src.db');
-      makePosDb(db, 2 << 20, 'wal');
-      const made = await runCli(['backup', '--db', db, '--dest', join(t.dir, 'fetch-local'), '--json']);
+    /** A real backup (with its manifest) of a fresh POS database, made by the built CLI. */
+    async function realBackup(label: string): Promise<string> {
+      const db = join(t.dir, `${label}.db`);
+      makePosDb(db, 1 << 20, 'wal');
+      const made = await runCli(['backup', '--db', db, '--dest', join(t.dir, `${label}-local`), '--json']);
       expect(made.code, made.stderr).toBe(0);
-      const backup = made.json.file as string;
+      return made.json.file as string;
+    }
+
+    it('a new PC lists another PC\'s backups on Drive, fetches the newest complete one with its manifest, verifies it, and it restores', async () => {
+      const backup = await realBackup('fetch-src');
       const name = basename(backup);
       const old = destination({ folder: 'fetch-job' });
       await old.put(backup, name, sha256(backup));
@@ -405,11 +410,7 @@ describe('Google Drive destination: the real @googleapis/drive and google-auth-l
     });
 
     it('fetching an encrypted copy asks for the passphrase before the download, and verifies with it', async () => {
-      const db = join(t.dir, 'fetch-enc.db');
-      makePosDb(db, 1 << 20, 'wal');
-      const made = await runCli(['backup', '--db', db, '--dest', join(t.dir, 'fetch-enc-local'), '--json']);
-      expect(made.code, made.stderr).toBe(0);
-      const backup = made.json.file as string;
+      const backup = await realBackup('fetch-enc');
       const enc = `${backup}.enc`;
       const passFile = join(t.dir, 'fetch-pass');
       writeFileSync(passFile, 'correct horse battery staple\n');
