@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_FIELDS, type Job } from '../../agent/config/job.js';
 import { lockDatabase } from '../../agent/runner/db-lock.js';
+import { requireOrSkip } from '../helpers/env.js';
 import { CLI, makePosDb, runCli, sleep, startWriter, tempDir } from '../helpers/fixtures.js';
 
 const t = tempDir('agent');
@@ -25,8 +26,8 @@ function newHome(): string {
   return join(t.dir, `home-${++homes}`);
 }
 
-function startAgent(home: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, 'start', '--headless'], { env: { ...process.env, LIFEBOAT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startAgent(home: string, extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, 'start', '--headless'], { env: { ...process.env, LIFEBOAT_HOME: home, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -88,7 +89,7 @@ describe('one agent per LIFEBOAT_HOME', () => {
 });
 
 describe('catch-up with the real agent process and the real clock', () => {
-  it('a job whose last good backup lies 3 days back gets exactly one catch-up run at start', async () => {
+  it('a job created 3 days ago that never ran gets exactly one catch-up run at start, and none after a restart', async () => {
     const home = newHome();
     const { mkdirSync } = await import('node:fs');
     mkdirSync(home, { recursive: true });
@@ -113,6 +114,39 @@ describe('catch-up with the real agent process and the real clock', () => {
     await sleep(2500);
     expect(((await runCli(['history', '--json'], env(home))).json.runs as unknown[]).length).toBe(1);
   });
+});
+
+const LIBFAKETIME = [`/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/faketime/libfaketime.so.1`, '/usr/lib/faketime/libfaketime.so.1'].find((p) => existsSync(p)) ?? '';
+const haveFaketime = requireOrSkip(LIBFAKETIME !== '', "Debian's faketime package (libfaketime), to move a running agent's clock");
+
+describe.skipIf(!haveFaketime)('a real agent whose wall clock jumps while it runs (libfaketime)', () => {
+  it('after a good backup, the clock jumping 3 days forward (as after a suspend: monotonic time untouched) gives exactly one catch-up', async () => {
+    const home = newHome();
+    mkdirSync(home, { recursive: true });
+    // Daily, 12 hours from now: nothing is due at start, and a 3-day jump passes 3 occurrences.
+    const hour = (new Date().getUTCHours() + 12) % 24;
+    writeConfig(home, [jobFor({ createdAt: new Date(Date.now() - 60_000).toISOString(), schedule: { cron: `0 ${hour} * * *`, timezone: 'UTC' } })], { catchUpDelaySeconds: 1 });
+    const clockFile = join(home, 'faketime');
+    writeFileSync(clockFile, '+0\n');
+    const a = startAgent(home, { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_CACHE_DURATION: '1', DONT_FAKE_MONOTONIC: '1' });
+    await until('agent up', () => a.output().includes('Lifeboat agent running'));
+    const manual = await runCli(['now', 'pos', '--wait'], env(home));
+    expect(manual.code, manual.stderr).toBe(0);
+    await sleep(1500);
+    const runs = async (): Promise<Array<{ trigger: string; outcome: string; startedAt: string }>> =>
+      (await runCli(['history', '--json'], env(home))).json.runs as Array<{ trigger: string; outcome: string; startedAt: string }>;
+    expect((await runs()).map((r) => r.trigger)).toEqual(['manual']);
+
+    writeFileSync(clockFile, '+3d\n');
+    // The watchdog looks at most every 30 s.
+    await until('catch-up after the jump', async () => (await runs()).some((r) => r.trigger === 'catch-up' && r.outcome !== 'running'), 45_000);
+    await sleep(3000);
+    const after = await runs();
+    expect(after.map((r) => [r.trigger, r.outcome])).toEqual([['catch-up', 'success'], ['manual', 'success']]);
+    // Recorded at the agent's (moved) time: three days after the manual run.
+    expect(Date.parse(after[0]?.startedAt ?? '') - Date.parse(after[1]?.startedAt ?? '')).toBeGreaterThan(2.9 * 86_400_000);
+    expect(a.output()).toMatch(/pos \(catch-up\): backup OK/);
+  }, 90_000);
 });
 
 describe('talking to the agent', () => {
