@@ -132,6 +132,10 @@ describe('scheduler with a moved clock', () => {
       expect(h.fired.every((f) => f.trigger === 'schedule')).toBe(true);
       expect(days).toHaveLength(4);
       expect(new Set(days).size).toBe(4);
+      // 02:30 every day; the spring-forward day (the second run from these starts) has no 02:30, and runs at 03:00.
+      const localTime = (iso: string): string => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+      const expected = _name === 'spring forward' ? ['02:30', '03:00', '02:30', '02:30'] : ['02:30', '02:30', '02:30', '02:30'];
+      expect(h.fired.map((f) => localTime(f.at))).toEqual(expected);
     });
   });
 
