@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.js';
@@ -73,5 +73,29 @@ describe('logs', () => {
     const line = JSON.parse(text.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
     expect(line).toMatchObject({ event: 'drive-login', msg: 'connected', refreshToken: '[secret]', nested: { clientSecret: '[secret]' } });
     expect(text).not.toMatch(/SECRET/);
+  });
+});
+
+describe('log rotation', () => {
+  it('30 MiB of log lines leave at most 5 old files of about 5 MiB plus the current one, which holds the newest line', async () => {
+    const home = join(t.dir, 'rotating');
+    const log = await createLogger(home);
+    const pad = 'x'.repeat(1000);
+    // Paced like a busy agent, not one synchronous burst: pino-roll checks the size as writes land.
+    for (let i = 0; i < 30_000; i++) {
+      log.info({ i, pad }, 'line');
+      if (i % 200 === 0) await sleep(5);
+    }
+    log.info({ last: true }, 'the newest line');
+    await sleep(500);
+    const dir = logDir(home);
+    const files = readdirSync(dir).filter((f) => /^lifeboat\.\d+\.log$/.test(f));
+    const sizes = files.map((f) => statSync(join(dir, f)).size);
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.length).toBeLessThanOrEqual(6);
+    for (const size of sizes) expect(size).toBeLessThan(5.5 * 1024 * 1024);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThan(33 * 1024 * 1024);
+    expect(lstatSync(join(dir, 'current.log')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'current.log'), 'utf8')).toContain('the newest line');
   });
 });
