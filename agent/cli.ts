@@ -10,6 +10,7 @@ import { registerPrune } from './commands/prune.js';
 import { registerJob } from './commands/job.js';
 import { registerRestore } from './commands/restore.js';
 import { registerVerify } from './commands/verify.js';
+import { printJson } from './commands/output.js';
 import { EXIT_CODES } from './engine/errors.js';
 import { VERSION } from './version.js';
 
@@ -46,6 +47,11 @@ try {
     // Help and --version are successes; every other parse problem is bad usage.
     const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
     process.exitCode = ok ? EXIT_CODES.ok : EXIT_CODES.usage;
+    // A script that asked for --json reads stdout only: it gets the usage error as JSON too.
+    if (!ok && process.argv.includes('--json')) {
+      const message = err.message.replace(/^error: /, '');
+      printJson({ ok: false, error: { kind: 'usage', message, hint: 'Run the command with --help to see its options.' }, exitCode: EXIT_CODES.usage });
+    }
   } else {
     process.stderr.write(`lifeboat: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exitCode = EXIT_CODES.internal;

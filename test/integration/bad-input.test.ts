@@ -43,6 +43,13 @@ describe('bad usage exits 2 and says what is wrong', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/required option '--db <path>' not specified/);
   });
+  it('with --json, a usage error is one JSON object on stdout too', async () => {
+    const r = await runCli(['backup', '--dest', t.dir, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ ok: false, exitCode: 2, error: { kind: 'usage', message: "required option '--db <path>' not specified" } });
+    const h = await runCli(['history', '--limit', '0', '--json']);
+    expect(h.json).toMatchObject({ ok: false, error: { kind: 'usage', message: expect.stringMatching(/--limit/) as unknown as string } });
+  });
   it('unknown check level', async () => {
     const r = await runCli(['backup', '--db', good, '--dest', t.dir, '--check', 'thorough']);
     expect(r.code).toBe(2);
