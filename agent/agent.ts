@@ -178,7 +178,7 @@ export class Agent {
   private async execute(req: RunRequest): Promise<void> {
     const job = this.config.jobs.find((j) => j.id === req.jobId);
     if (!job) return;
-    const copies = this.o.backup ? undefined : { home: this.o.home, settings: this.config.settings, history: this.history, now: () => this.clock.now() };
+    const copies = this.o.backup ? undefined : { home: this.o.home, settings: this.config.settings, history: this.history, now: () => this.clock.now(), jobIds: () => this.config.jobs.map((j) => j.id) };
     const outcome = await runPipeline(job, req.trigger, req.scheduledFor, { home: this.o.home, history: this.history, now: () => this.clock.now(), backup: this.o.backup, copies,
       onProgress: this.progressListeners.length > 0 ? (p) => { for (const l of this.progressListeners) l(job.id, p); } : undefined });
     if (outcome.ok) {

@@ -49,6 +49,8 @@ export interface Faults {
   quotaExceeded?: boolean;
   /** The next download (alt=media) of a file this big or bigger sends half of it, then the connection drops. */
   dropDownloadOver?: number;
+  /** The next download of a file this big or bigger arrives whole but with one byte changed (a bad line or disk). */
+  corruptDownloadOver?: number;
 }
 
 /** One PUT that carried data: where it said it starts, and what the server had committed when it came. */
@@ -350,6 +352,13 @@ export class FakeDrive {
           this.faults.dropDownloadOver = undefined;
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(f.content.length) });
           res.write(f.content.subarray(0, f.content.length >> 1), () => res.destroy());
+          return;
+        }
+        if (this.faults.corruptDownloadOver !== undefined && f.content.length >= this.faults.corruptDownloadOver) {
+          this.faults.corruptDownloadOver = undefined;
+          const bad = Buffer.from(f.content);
+          bad[bad.length >> 1] = (bad[bad.length >> 1] ?? 0) ^ 0xff;
+          res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(bad);
           return;
         }
         res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(f.content);

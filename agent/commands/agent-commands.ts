@@ -40,7 +40,7 @@ function ensureDemoJob(store: ConfigStore): Job | null {
 function statusLines(r: StatusReport): string[] {
   const lines = [r.agent.running ? `Agent: running (pid ${r.agent.pid}, since ${r.agent.startedAt}, version ${r.agent.version})` : 'Agent: not running (start it with `lifeboat start`)'];
   if (r.config.problem) lines.push(`Config problem: ${r.config.problem}${r.config.usingLastGood ? ' — running on the last valid config' : ''}`);
-  if (r.jobs.length === 0) lines.push('No jobs yet. Add one with `lifeboat job add`.');
+  if (r.jobs.length === 0) lines.push(r.config.problem ? `No jobs to show: fix ${r.config.path} first (jobs cannot be added while it is broken).` : 'No jobs yet. Add one with `lifeboat job add`.');
   for (const j of r.jobs) {
     lines.push(`${j.id} (${j.name}): ${j.state}`);
     lines.push(`  last good backup: ${j.sinceLastSuccessMs === null ? 'never' : ago(j.sinceLastSuccessMs)}${j.lastSuccess?.file ? ` — ${j.lastSuccess.file}` : ''}`);

@@ -56,7 +56,9 @@ async function fetchInto(api: drive_v3.Drive, pick: RemoteBackup, target: string
     await Promise.all([rm(tmp, { force: true }), rm(tmpManifest, { force: true })]);
     if (err instanceof LifeboatError) throw err;
     const { driveError } = await import('../destinations/gdrive/auth.js');
-    throw driveError(err);
+    const e = driveError(err);
+    // driveError speaks of uploads; here nothing was kept, and the same fetch simply runs again.
+    throw e.kind === 'auth' ? e : new LifeboatError(e.kind, e.message, 'Nothing was kept; run the same `lifeboat drive fetch` again once the connection is back.');
   } finally {
     bar.stop();
   }

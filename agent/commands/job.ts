@@ -391,9 +391,15 @@ export function registerJob(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action((dir: string, f: { json?: boolean }) => run(f.json, async () => {
       const path = absolute(nonEmpty(dir, '<dir>', EXAMPLE_DEST), 'copy folder', EXAMPLE_DEST);
+      // Unlike `job add --copy-to`, nothing is created here: the folder is one a run could not use, and a typo must not make a new one.
+      if (!(await stat(path).then((st) => st.isDirectory(), () => false))) {
+        throw new LifeboatError('destination', `${path} is not there (or is not a folder).`, 'Mount the drive or share that holds it and try again; to copy to a new folder, use `lifeboat job edit ID --copy-to DIR`.');
+      }
+      const users = (await store()).load().jobs.filter((j) => j.destinations.slice(1).some((d) => d.kind === 'folder' && resolve(d.path) === resolve(path))).map((j) => j.id);
       const { marked } = await prepareCopyFolder(path);
-      if (f.json) printJson({ ok: true, folder: path, marked });
-      say(marked ? `Marked ${path} as a copy folder: the next run copies there.` : `${path} was already marked as a copy folder; nothing changed.`);
+      if (f.json) printJson({ ok: true, folder: path, marked, jobs: users });
+      say(marked ? `Marked ${path} as a copy folder.` : `${path} was already marked as a copy folder; nothing changed.`);
+      say(users.length ? `Jobs that copy there: ${users.join(', ')}; their next runs send the copies that wait.` : `lifeboat: warning: no job copies to ${path}; add it with \`lifeboat job edit ID --copy-to ${path}\` (that replaces the job's copy destinations).`);
     }));
 
   job.command('remove')

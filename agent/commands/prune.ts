@@ -20,9 +20,10 @@ export function registerPrune(program: Command): void {
         const loaded = (await configStore(home)).load();
         const jobs = jobId ? loaded.jobs.filter((j) => j.id === jobId) : loaded.jobs;
         if (jobId && jobs.length === 0) throw new LifeboatError('usage', `There is no job "${jobId}".`, `Jobs: ${loaded.jobs.map((j) => j.id).join(', ') || 'none yet'}.`);
+        if (loaded.jobs.length === 0) say(loaded.problem ? `No jobs to prune: fix ${loaded.path} first.` : 'No jobs yet, so nothing to prune. Add one with `lifeboat job add`.');
         const result = [];
         for (const job of jobs) {
-          const reports = await pruneJob(job, { home, settings: loaded.settings, history, now: () => Date.now() }, { dryRun: Boolean(f.dryRun) });
+          const reports = await pruneJob(job, { home, settings: loaded.settings, history, now: () => Date.now(), jobIds: () => loaded.jobs.map((j) => j.id) }, { dryRun: Boolean(f.dryRun) });
           result.push({ job: job.id, destinations: reports });
           for (const r of reports) {
             say(`${job.id} → ${r.destination}: keep ${r.plan.keep.length}, ${f.dryRun ? 'would delete' : 'deleted'} ${f.dryRun ? r.plan.remove.length : r.removed.length}${r.error ? ` (error: ${r.error})` : ''}`);

@@ -26,7 +26,7 @@ async function writeMarker(folder: string): Promise<void> {
  */
 export async function prepareCopyFolder(path: string, tables?: MountTables | null): Promise<{ marked: boolean }> {
   const folder = resolve(path);
-  refuseUnmounted(folder, tables);
+  refuseUnmounted(folder, tables, 'setup');
   try {
     const st = await stat(folder);
     if (!st.isDirectory()) throw new LifeboatError('usage', `The copy folder ${folder} is a file, not a folder.`, 'Give the path of a folder on the second disk or share.');
@@ -52,11 +52,12 @@ export async function prepareCopyFolder(path: string, tables?: MountTables | nul
   return { marked: true };
 }
 
-function refuseUnmounted(folder: string, tables?: MountTables | null): void {
+/** WHEN: a person setting the folder up (nothing saved yet) or a run (the copy waits for the next). */
+function refuseUnmounted(folder: string, tables: MountTables | null | undefined, when: 'setup' | 'run'): void {
   const point = unmountedMountPoint(folder, tables === undefined ? linuxMountTables() : tables);
   if (point) {
     throw new LifeboatError('destination', `The copy folder ${folder} is on ${point}, which /etc/fstab mounts but is not mounted now: a copy there would land on the local disk.`,
-      `Mount it (e.g. \`mount ${point}\`), or plug in the drive; the local backup is kept and the copy is retried on the next run.`);
+      `Mount it (e.g. \`mount ${point}\`), or plug in the drive; ${when === 'setup' ? 'then run the command again (nothing was saved)' : 'the local backup is kept and the copy is retried on the next run'}.`);
   }
 }
 
@@ -84,7 +85,7 @@ export class FolderDestination implements Destination {
    * and a copy written there would land on the local disk and look like an off-site copy.
    */
   private async ensureFolder(): Promise<void> {
-    refuseUnmounted(this.path, this.tables);
+    refuseUnmounted(this.path, this.tables, 'run');
     let st;
     try {
       st = await stat(this.path);

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 
 /** The two Linux mount tables: what should be mounted (fstab) and what is (mountinfo). */
 export interface MountTables {
@@ -34,20 +34,38 @@ export function linuxMountTables(): MountTables | null {
   }
 }
 
+/** PATH with symlinks resolved as far as it exists (fstab may name /media/nas, a link to /run/media/nas). */
+function canonical(path: string): string {
+  const missing: string[] = [];
+  let at = resolve(path);
+  for (;;) {
+    try {
+      return join(realpathSync(at), ...missing.reverse());
+    } catch {
+      const up = dirname(at);
+      if (up === at) return resolve(path);
+      missing.push(basename(at));
+      at = up;
+    }
+  }
+}
+
+const within = (path: string, point: string): boolean => path === point || point === sep || path.startsWith(point + sep);
+const innermost = (points: string[], path: string): string | undefined => points.filter((p) => within(path, p)).sort((a, b) => b.length - a.length)[0];
+
 /**
- * The fstab mount point PATH lies under that is not mounted now, if any (the innermost). An
- * unmounted share leaves its mount-point folder behind, empty or holding what was written there
- * while it was down; writing a copy there would put it on the local disk. macOS removes
- * /Volumes/X and Windows has no letter or UNC path for a missing share, so the folder is simply
- * not there; only Linux needs the tables.
+ * The fstab mount point PATH lies under that is not mounted now, if any. An unmounted share
+ * leaves its mount-point folder behind, empty or holding what was written there while it was
+ * down; writing a copy there would put it on the local disk. It counts only when no mount that
+ * does contain PATH lies as deep (a share mounted by hand at /mnt/nas under an fstab /mnt that is
+ * not mounted is fine). macOS removes /Volumes/X and Windows has no letter or UNC path for a
+ * missing share, so the folder is simply not there; only Linux needs the tables.
  */
 export function unmountedMountPoint(path: string, tables: MountTables | null = linuxMountTables()): string | null {
   if (!tables) return null;
-  const target = resolve(path);
-  const mounted = mountedPoints(tables.mountinfo);
-  const under = configuredMountPoints(tables.fstab)
-    .filter((m) => target === m || target.startsWith(m + sep))
-    .sort((a, b) => b.length - a.length);
-  const innermost = under[0];
-  return innermost && !mounted.has(innermost) ? innermost : null;
+  const target = canonical(path);
+  const configured = innermost(configuredMountPoints(tables.fstab).map(canonical), target);
+  if (!configured) return null;
+  const mounted = innermost([...mountedPoints(tables.mountinfo)], target);
+  return mounted !== undefined && mounted.length >= configured.length ? null : configured;
 }

@@ -25,6 +25,8 @@ export interface CopyContext {
   env?: NodeJS.ProcessEnv;
   /** Upload progress, for the tray and the CLI. */
   onProgress?: (p: BackupProgress) => void;
+  /** The ids of the jobs in the config: a backup made by a job that was removed since is anyone's of its database. */
+  jobIds?: () => string[];
 }
 
 const asError = (err: unknown): LifeboatError =>
@@ -171,7 +173,7 @@ async function readAt(dest: Destination, name: string, scratch: string): Promise
  * from this job's database on this machine. A name that merely looks right (another job sharing
  * the folder, another shop PC writing to the same NAS, someone's own files) never qualifies.
  */
-export function ownsBackup(text: string | null, name: string, job: Job): { owned: boolean; verified: boolean; why?: string } {
+export function ownsBackup(text: string | null, name: string, job: Job, liveJobs: string[] = []): { owned: boolean; verified: boolean; why?: string } {
   let m: Partial<Manifest>;
   try {
     m = JSON.parse(text ?? '') as Partial<Manifest>;
@@ -180,11 +182,12 @@ export function ownsBackup(text: string | null, name: string, job: Job): { owned
   }
   const not = (why: string): { owned: false; verified: false; why: string } => ({ owned: false, verified: false, why });
   if (m.format !== 'lifeboat-backup' || m.file !== name) return not('its manifest is not a Lifeboat manifest for this file');
-  if (typeof m.source?.path !== 'string' || !samePath(m.source.path, job.db)) return not(`it is a backup of ${m.source?.path ?? 'another database'}`);
-  if (m.hostname !== hostname()) return not(`it was made on ${m.hostname ?? 'another computer'}`);
-  // A manifest naming a job must name this one: two jobs may back up the same database into the
-  // same folder (hourly and nightly), and each keeps its own set.
-  if (m.jobId !== undefined && m.jobId !== job.id) return not(`it belongs to job ${m.jobId}`);
+  if (typeof m.source?.path !== 'string' || !samePath(m.source.path, job.db)) return not(`it is a backup of ${m.source?.path ?? 'another database'}; delete it by hand when it is no longer needed`);
+  if (m.hostname !== hostname()) return not(`it was made on ${m.hostname ?? 'another computer'}; delete it by hand when it is no longer needed`);
+  // A manifest naming another job that still exists is that job's: two jobs may back up the same
+  // database into the same folder (hourly and nightly), and each keeps its own set. A job that was
+  // removed (and perhaps added again under a new id) leaves its backups to the jobs of the database.
+  if (m.jobId !== undefined && m.jobId !== job.id && liveJobs.includes(m.jobId)) return not(`it belongs to job ${m.jobId}; that job's retention applies to it`);
   return { owned: true, verified: m.check?.ok === true };
 }
 
@@ -209,7 +212,7 @@ export async function pruneJob(job: Job, ctx: CopyContext, opts: { dryRun: boole
         for (const o of objects) {
           const parsed = parseBackupName(o.name);
           if (!parsed || parsed.label !== label || !names.has(`${o.name}${MANIFEST_SUFFIX}`)) continue;
-          const { owned, verified, why } = ownsBackup(await readAt(dest, `${o.name}${MANIFEST_SUFFIX}`, scratch), o.name, job);
+          const { owned, verified, why } = ownsBackup(await readAt(dest, `${o.name}${MANIFEST_SUFFIX}`, scratch), o.name, job, ctx.jobIds?.() ?? []);
           if (!owned) {
             report.skipped.push({ name: o.name, why: why ?? 'not this job\'s' });
             continue;

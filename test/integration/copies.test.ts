@@ -63,8 +63,8 @@ describe('prune touches only what this job made (real folders, real manifests)',
     expect(report?.removed.sort()).toEqual([1, 2, 3].map((d) => `pos-${stamp(d)}.sqlite`));
     for (const f of foreign) expect(existsSync(f) && existsSync(`${f}.manifest.json`)).toBe(true);
     expect(report?.skipped.map((x) => x.why)).toEqual([
-      'its manifest is not a Lifeboat manifest for this file', 'its manifest cannot be read', `it is a backup of ${join(s.dir, 'other', 'pos.db')}`,
-      'it was made on the-other-till', 'its manifest is not a Lifeboat manifest for this file',
+      'its manifest is not a Lifeboat manifest for this file', 'its manifest cannot be read', `it is a backup of ${join(s.dir, 'other', 'pos.db')}; delete it by hand when it is no longer needed`,
+      'it was made on the-other-till; delete it by hand when it is no longer needed', 'its manifest is not a Lifeboat manifest for this file',
     ]);
   });
 
@@ -82,13 +82,19 @@ describe('prune touches only what this job made (real folders, real manifests)',
 });
 
 describe('two jobs backing up one database into one folder (hourly and nightly)', () => {
-  it('each prunes only the backups whose manifest names its job', async () => {
+  it('each prunes only the backups whose manifest names its job; a removed job\'s backups fall to the job of the same database', async () => {
     const s = setup();
     const hourly = [1, 2, 3, 4].map((d) => backup(s.local, d, { jobId: 'hourly' }));
     const nightly = [5, 6, 7].map((d) => backup(s.local, d, { jobId: 'nightly' }));
-    const [report] = await pruneJob(job(s.db, [{ kind: 'folder', path: s.local }], { id: 'hourly', retention: keepLast(1) }), s.ctx, { dryRun: false });
+    const hourlyJob = job(s.db, [{ kind: 'folder', path: s.local }], { id: 'hourly', retention: keepLast(1) });
+    const [report] = await pruneJob(hourlyJob, { ...s.ctx, jobIds: () => ['hourly', 'nightly'] }, { dryRun: false });
     expect(report?.removed.sort()).toEqual([1, 2, 3].map((d) => `pos-${stamp(d)}.sqlite`));
+    expect(report?.skipped.map((x) => x.why)).toEqual(Array(3).fill("it belongs to job nightly; that job's retention applies to it"));
     for (const f of [hourly[3], ...nightly]) expect(existsSync(f ?? '')).toBe(true);
+    // `job remove nightly`: its backups are no longer anyone's to keep by that job's rules.
+    const [after] = await pruneJob(hourlyJob, { ...s.ctx, jobIds: () => ['hourly'] }, { dryRun: false });
+    expect(after?.removed.sort()).toEqual([4, 5, 6].map((d) => `pos-${stamp(d)}.sqlite`));
+    expect(existsSync(nightly[2] ?? '')).toBe(true);
   });
 });
 

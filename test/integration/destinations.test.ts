@@ -182,7 +182,7 @@ describe('prune', () => {
     const plan = (dry.json.jobs as Array<{ destinations: Array<{ plan: { keep: Array<{ name: string }>; remove: string[] } }> }>)[0]?.destinations[0]?.plan;
     expect(plan?.keep.map((k) => k.name)).toEqual(['pos-2026-10-12T230000Z.sqlite', 'pos-2026-10-11T230000Z.sqlite', 'pos-2026-10-10T230000Z.sqlite']);
     expect(plan?.remove).toHaveLength(9);
-    expect(dry.stderr).toMatch(/left alone pos-2026-09-02T230000Z\.sqlite  \(it was made on old-till\)/);
+    expect(dry.stderr).toMatch(/left alone pos-2026-09-02T230000Z\.sqlite  \(it was made on old-till; delete it by hand when it is no longer needed\)/);
     expect(readdirSync(dir)).toHaveLength(12 * 2 + 4);
     const real = await runCli(['prune'], { env: { LIFEBOAT_HOME: phome } });
     expect(real.code).toBe(0);

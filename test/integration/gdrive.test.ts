@@ -33,7 +33,7 @@ afterAll(async () => {
   t.cleanup();
 });
 afterEach(() => {
-  Object.assign(fake.faults, { dropAfterBytes: undefined, dropAfterPuts: undefined, dropDownloadOver: undefined, putFaults: undefined, openFaults: undefined, queryFaults: undefined, wrongMd5: false, quotaExceeded: false });
+  Object.assign(fake.faults, { dropAfterBytes: undefined, dropAfterPuts: undefined, dropDownloadOver: undefined, corruptDownloadOver: undefined, putFaults: undefined, openFaults: undefined, queryFaults: undefined, wrongMd5: false, quotaExceeded: false });
 });
 
 const CHUNK = 1024 * 1024;
@@ -399,6 +399,15 @@ describe('Google Drive destination: the real @googleapis/drive and google-auth-l
       const retried = await runCli(['drive', 'fetch', name, '--to', dropTo, '--job', 'fetch-job'], { env });
       expect(retried.code, retried.stderr).toBe(0);
       expect(readdirSync(dropTo).sort()).toEqual([name, `${name}.manifest.json`]);
+      expect(dropped.stderr).toMatch(/Nothing was kept; run the same `lifeboat drive fetch` again/);
+
+      // A download that arrives damaged fails its check and is not kept.
+      const badTo = join(t.dir, 'fetched-damaged');
+      fake.faults.corruptDownloadOver = 1 << 20;
+      const damaged = await runCli(['drive', 'fetch', name, '--to', badTo, '--job', 'fetch-job'], { env });
+      expect(damaged.code).toBe(5);
+      expect(damaged.stderr).toMatch(/arrived damaged \(.*SHA-256.*\), so it was not kept\. Fetch it again/);
+      expect(readdirSync(badTo)).toEqual([]);
 
       const again = await runCli(['drive', 'fetch', name, '--to', to, '--job', 'fetch-job'], { env });
       expect(again.code).toBe(6);
@@ -429,7 +438,15 @@ describe('Google Drive destination: the real @googleapis/drive and google-auth-l
       expect(refused.stderr).toMatch(/No encryption passphrase is set/);
       expect(refused.stderr).not.toMatch(/Fetching/);
       expect(readdirSync(noPass)).toEqual([]);
-      const ok = await runCli(['drive', 'fetch', '--to', noPass, '--job', 'fetch-enc', '--passphrase-file', passFile], { env: { ...env, LIFEBOAT_PASSPHRASE: '' } });
+      const wrongFile = join(t.dir, 'fetch-wrong-pass');
+      writeFileSync(wrongFile, 'not the passphrase\n');
+      const wrong = await runCli(['drive', 'fetch', '--to', noPass, '--job', 'fetch-enc', '--passphrase-file', wrongFile], { env: { ...env, LIFEBOAT_PASSPHRASE: '' } });
+      expect(wrong.code).toBe(5);
+      expect(wrong.stderr).toMatch(/the download is kept: .*\.enc\. Check it with `lifeboat verify .* --passphrase-file FILE`[\s\S]*wrong passphrase, or the file was damaged/);
+      const kept = join(noPass, basename(enc));
+      const verified = await runCli(['verify', kept, '--passphrase-file', passFile], { env });
+      expect(verified.code, verified.stderr).toBe(0);
+      const ok = await runCli(['drive', 'fetch', '--to', join(t.dir, 'fetch-enc-ok'), '--job', 'fetch-enc', '--passphrase-file', passFile], { env: { ...env, LIFEBOAT_PASSPHRASE: '' } });
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stderr).toMatch(/Fetched and verified: .*\.enc .*Restore it with: .*--passphrase-file FILE/s);
     });

@@ -274,9 +274,13 @@ describe('job mark-copy-folder', () => {
     const home = newHome();
     const dir = join(t.dir, 'mark-me');
     mkdirSync(dir);
+    const typo = await cli(home, ['job', 'mark-copy-folder', join(t.dir, 'mark-mee')]);
+    expect(typo.code).toBe(6);
+    expect(typo.stderr).toMatch(/mark-mee is not there .*Mount the drive or share/);
+    expect(existsSync(join(t.dir, 'mark-mee'))).toBe(false);
     const first = await cli(home, ['job', 'mark-copy-folder', dir]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stderr).toMatch(/Marked .*mark-me as a copy folder/);
+    expect(first.stderr).toMatch(/Marked .*mark-me as a copy folder\.\nlifeboat: warning: no job copies to .*mark-me/);
     expect(existsSync(join(dir, '.lifeboat-destination.json'))).toBe(true);
     const again = await cli(home, ['job', 'mark-copy-folder', dir]);
     expect(again.stderr).toMatch(/was already marked as a copy folder; nothing changed/);
@@ -291,5 +295,8 @@ describe('job mark-copy-folder', () => {
     expect(edit.code, edit.stderr).toBe(0);
     expect(edit.stderr).toMatch(/Set up the copy folder .*nas-remark \(marker \.lifeboat-destination\.json written\)/);
     expect(existsSync(join(copy, '.lifeboat-destination.json'))).toBe(true);
+    rmSync(join(copy, '.lifeboat-destination.json'));
+    const mark = await cli(withCopy, ['job', 'mark-copy-folder', copy]);
+    expect(mark.stderr).toMatch(/Jobs that copy there: till; their next runs send the copies that wait/);
   });
 });

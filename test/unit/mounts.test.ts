@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unmountedMountPoint } from '../../agent/destinations/mounts.js';
 
@@ -25,5 +28,24 @@ describe('copy folder under an fstab mount point that is not mounted (Linux moun
     expect(unmountedMountPoint('/mnt/nasty/pos', { fstab: FSTAB, mountinfo: info('/') })).toBeNull();
     expect(unmountedMountPoint('/home/shop/backups', { fstab: FSTAB, mountinfo: info('/') })).toBeNull();
     expect(unmountedMountPoint('/mnt/nas/pos', null)).toBeNull();
+  });
+
+  it('a share mounted by hand below an fstab mount point that is not mounted is fine', () => {
+    const fstab = '/dev/sdc1 /mnt ext4 noauto 0 2\n';
+    expect(unmountedMountPoint('/mnt/nas/pos', { fstab, mountinfo: info('/', '/mnt/nas') })).toBeNull();
+    expect(unmountedMountPoint('/mnt/nas/pos', { fstab, mountinfo: info('/') })).toBe('/mnt');
+  });
+
+  it('an fstab mount point named through a symlink is matched with the real path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-mounts-'));
+    try {
+      mkdirSync(join(dir, 'run', 'nas'), { recursive: true });
+      symlinkSync(join(dir, 'run', 'nas'), join(dir, 'nas-link'));
+      const fstab = `//nas/b ${join(dir, 'nas-link')} cifs _netdev 0 0\n`;
+      expect(unmountedMountPoint(join(dir, 'run', 'nas', 'pos'), { fstab, mountinfo: info('/') })).toBe(join(dir, 'run', 'nas'));
+      expect(unmountedMountPoint(join(dir, 'nas-link', 'pos'), { fstab, mountinfo: info('/', join(dir, 'run', 'nas')) })).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
