@@ -173,7 +173,7 @@ async function readAt(dest: Destination, name: string, scratch: string): Promise
  * from this job's database on this machine. A name that merely looks right (another job sharing
  * the folder, another shop PC writing to the same NAS, someone's own files) never qualifies.
  */
-export function ownsBackup(text: string | null, name: string, job: Job, liveJobs: string[] = []): { owned: boolean; verified: boolean; why?: string } {
+export function ownsBackup(text: string | null, name: string, job: Job, liveJobs?: string[]): { owned: boolean; verified: boolean; why?: string } {
   let m: Partial<Manifest>;
   try {
     m = JSON.parse(text ?? '') as Partial<Manifest>;
@@ -187,7 +187,8 @@ export function ownsBackup(text: string | null, name: string, job: Job, liveJobs
   // A manifest naming another job that still exists is that job's: two jobs may back up the same
   // database into the same folder (hourly and nightly), and each keeps its own set. A job that was
   // removed (and perhaps added again under a new id) leaves its backups to the jobs of the database.
-  if (m.jobId !== undefined && m.jobId !== job.id && liveJobs.includes(m.jobId)) return not(`it belongs to job ${m.jobId}; that job's retention applies to it`);
+  // Without the list of jobs, another job's backups are taken to be that job's: the safe side.
+  if (m.jobId !== undefined && m.jobId !== job.id && (liveJobs === undefined || liveJobs.includes(m.jobId))) return not(`it belongs to job ${m.jobId}; that job's retention applies to it`);
   return { owned: true, verified: m.check?.ok === true };
 }
 
@@ -212,7 +213,7 @@ export async function pruneJob(job: Job, ctx: CopyContext, opts: { dryRun: boole
         for (const o of objects) {
           const parsed = parseBackupName(o.name);
           if (!parsed || parsed.label !== label || !names.has(`${o.name}${MANIFEST_SUFFIX}`)) continue;
-          const { owned, verified, why } = ownsBackup(await readAt(dest, `${o.name}${MANIFEST_SUFFIX}`, scratch), o.name, job, ctx.jobIds?.() ?? []);
+          const { owned, verified, why } = ownsBackup(await readAt(dest, `${o.name}${MANIFEST_SUFFIX}`, scratch), o.name, job, ctx.jobIds?.());
           if (!owned) {
             report.skipped.push({ name: o.name, why: why ?? 'not this job\'s' });
             continue;

@@ -95,6 +95,9 @@ describe('two jobs backing up one database into one folder (hourly and nightly)'
     const [after] = await pruneJob(hourlyJob, { ...s.ctx, jobIds: () => ['hourly'] }, { dryRun: false });
     expect(after?.removed.sort()).toEqual([4, 5, 6].map((d) => `pos-${stamp(d)}.sqlite`));
     expect(existsSync(nightly[2] ?? '')).toBe(true);
+    // A caller that does not know the jobs leaves other jobs' backups alone.
+    const [unknown] = await pruneJob(hourlyJob, s.ctx, { dryRun: true });
+    expect(unknown?.skipped.map((x) => x.name)).toEqual([`pos-${stamp(7)}.sqlite`]);
   });
 });
 
