@@ -24,7 +24,10 @@ export async function createLogger(home: string, opts: { level?: string } = {}):
   // Loaded here, not at the top: pino-roll pulls in all of date-fns (313 files), which every
   // short `lifeboat` command would otherwise load for nothing.
   const { default: pinoRoll } = await import('pino-roll');
-  const stream = await pinoRoll({ file: join(dir, 'lifeboat'), extension: '.log', size: '5m', limit: { count: 5 }, mkdir: true, symlink: true });
+  // removeOtherLogFiles: count the files of earlier agent runs too (by default pino-roll counts
+  // only its own, so every restart left up to five more). It counts before the new file exists,
+  // so 5 leaves five rotated files plus the current one.
+  const stream = await pinoRoll({ file: join(dir, 'lifeboat'), extension: '.log', size: '5m', limit: { count: 5, removeOtherLogFiles: true }, mkdir: true, symlink: true });
   return pino({ level: opts.level ?? 'info', redact: { paths: REDACT, censor: '[secret]' }, base: { pid: process.pid } }, stream);
 }
 

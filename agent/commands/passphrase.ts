@@ -1,4 +1,5 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { passphrasePath } from '../config/passphrase.js';
 import { lifeboatHome } from '../config/paths.js';
@@ -21,6 +22,8 @@ export function registerPassphrase(program: Command): void {
         const value = await readStdin();
         if (value.length < 8) throw new LifeboatError('usage', 'The passphrase is too short.', 'Use at least 8 characters; a few random words are best.');
         const file = passphrasePath(lifeboatHome());
+        // Often the first command on a new machine, before anything else made Lifeboat's folder.
+        mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, value + '\n', { mode: 0o600 });
         // The mode above applies only to a new file: one made earlier by hand may be readable by others.
         chmodSync(file, 0o600);

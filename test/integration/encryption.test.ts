@@ -23,6 +23,13 @@ describe('encryption keeps the plaintext and the passphrase to this user', () =>
     expect(r.stderr).toMatch(/mode 0600/);
     expect(readFileSync(file, 'utf8')).toBe(`${PASS}\n`);
     expect(mode(file)).toBe(0o600);
+    const fresh = join(t.dir, 'fresh-home', 'not-made-yet');
+    const first = spawnSync(process.execPath, [CLI, 'passphrase', 'set'], { input: `${PASS}\n`, env: { ...process.env, LIFEBOAT_HOME: fresh }, encoding: 'utf8' });
+    expect(first.status, first.stderr).toBe(0);
+    expect(mode(join(fresh, 'passphrase'))).toBe(0o600);
+    const short = spawnSync(process.execPath, [CLI, 'passphrase', 'set'], { input: 'short\n', env: { ...process.env, LIFEBOAT_HOME: fresh }, encoding: 'utf8' });
+    expect(short.status).toBe(2);
+    expect(short.stderr).toMatch(/too short.*at least 8 characters/);
   });
 
   it('a decrypted backup is written into a folder only this user can enter, and removed afterwards', async () => {

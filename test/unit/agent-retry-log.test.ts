@@ -77,16 +77,23 @@ describe('logs', () => {
 });
 
 describe('log rotation', () => {
-  it('30 MiB of log lines leave at most 5 old files of about 5 MiB plus the current one, which holds the newest line', async () => {
+  it('30 MiB of log lines over two agent runs leave at most 5 old files of about 5 MiB plus the current one, which holds the newest line', async () => {
     const home = join(t.dir, 'rotating');
-    const log = await createLogger(home);
     const pad = 'x'.repeat(1000);
-    // Paced, as an agent's few lines a minute always are: pino-roll checks the size as each write
-    // lands, so one synchronous burst of megabytes would overshoot a file's limit (not a case the
-    // agent has). A loaded machine may still let a file grow a little past 5 MiB between checks.
-    for (let i = 0; i < 30_000; i++) {
-      log.info({ i, pad }, 'line');
-      if (i % 20 === 0) await sleep(1);
+    // Two loggers one after the other, as a restart makes: the second must count the first's files.
+    let log = await createLogger(home);
+    for (let run = 0; run < 2; run++) {
+      if (run === 1) {
+        await new Promise<void>((resolve) => log.flush(() => resolve()));
+        log = await createLogger(home);
+      }
+      // Paced, as an agent's few lines a minute always are: pino-roll checks the size as each write
+      // lands, so one synchronous burst of megabytes would overshoot a file's limit (not a case the
+      // agent has). A loaded machine may still let a file grow a little past 5 MiB between checks.
+      for (let i = 0; i < 15_000; i++) {
+        log.info({ run, i, pad }, 'line');
+        if (i % 20 === 0) await sleep(1);
+      }
     }
     log.info({ last: true }, 'the newest line');
     await sleep(500);
