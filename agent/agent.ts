@@ -5,7 +5,6 @@ import type { Server } from 'node:net';
 import { noSuchJob, type Job } from './config/job.js';
 import { ConfigStore, type LoadedConfig } from './config/store.js';
 import type { BackupOptions, BackupProgress, BackupResult } from './engine/backup-options.js';
-import { LifeboatError } from './engine/errors.js';
 import { agentEndpoint } from './ipc/endpoint.js';
 import type { Reply, Request } from './ipc/protocol.js';
 import { listenSingleInstance } from './ipc/server.js';

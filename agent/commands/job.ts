@@ -1,13 +1,13 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_JOB_FIELDS, DEFAULT_RETENTION, noSuchJob, type Destination, type Job, type Retention } from '../config/job.js';
 import { readPassphrase } from '../config/passphrase.js';
-import { lifeboatHome } from '../config/paths.js';
-import { LifeboatError, destinationError, errnoCode } from '../engine/errors.js';
+import { lifeboatHome, pathKey } from '../config/paths.js';
+import { LifeboatError } from '../engine/errors.js';
 import type { CheckLevel } from '../engine/integrity.js';
 import { checkSourceFile } from '../engine/source-check.js';
-import { FOLDER_MARKER, prepareCopyFolder } from '../destinations/folder.js';
+import { FOLDER_MARKER, makeFolderIfParentExists, prepareCopyFolder } from '../destinations/folder.js';
 import { describeDestination } from '../destinations/registry.js';
 import { isPaused, pausedJob, resumedJob } from '../schedule/catch-up.js';
 import { checkTimezone, parseSchedule } from '../schedule/cron.js';
@@ -91,13 +91,7 @@ function timezoneFlag(tz: string): string | undefined {
   return tz;
 }
 
-async function realOrResolved(path: string): Promise<string> {
-  return realpath(path).catch(() => resolve(path));
-}
-
-async function sameFolder(a: string, b: string): Promise<boolean> {
-  return (await realOrResolved(a)) === (await realOrResolved(b));
-}
+const samePlace = (a: string, b: string): boolean => pathKey(a) === pathKey(b);
 
 /**
  * The local backup folder, made while the person is there to see it: created when its parent
@@ -105,24 +99,11 @@ async function sameFolder(a: string, b: string): Promise<boolean> {
  * never the database's own folder, whose files the POS app owns.
  */
 async function prepareLocalFolder(dest: string, db: string): Promise<void> {
-  if (await sameFolder(dest, dirname(db))) {
+  if (samePlace(dest, dirname(db))) {
     throw new LifeboatError('usage', `The backup folder ${dest} is the database's own folder.`, `Use a folder of its own, e.g. ${join(dirname(db), 'backups')}, or better one on another disk.`);
   }
-  try {
-    if (!(await stat(dest)).isDirectory()) {
-      throw new LifeboatError('usage', `The backup folder ${dest} is a file${(await sameFolder(dest, db)) ? ' (the database itself)' : ''}, not a folder.`, `Give a folder, e.g. ${EXAMPLE_DEST}.`);
-    }
-    return;
-  } catch (err) {
-    if (err instanceof LifeboatError) throw err;
-    if (errnoCode(err) !== 'ENOENT') throw destinationError(err, dest);
-  }
-  await mkdir(dest).catch((err: unknown) => {
-    if (errnoCode(err) === 'ENOENT') {
-      throw new LifeboatError('destination', `The backup folder ${dest} cannot be created: ${dirname(dest)} does not exist.`, 'Check the path for a typo, or create the folder above it first.');
-    }
-    if (errnoCode(err) !== 'EEXIST') throw destinationError(err, dest);
-  });
+  if (samePlace(dest, db)) throw new LifeboatError('usage', `The backup folder ${dest} is a file (the database itself), not a folder.`, `Give a folder, e.g. ${EXAMPLE_DEST}.`);
+  await makeFolderIfParentExists(dest, 'backup folder', { isFile: `Give a folder, e.g. ${EXAMPLE_DEST}.`, noParent: 'Check the path for a typo, or create the folder above it first.' });
 }
 
 /** Copies are encrypted with the passphrase at run time; without one, every copy would fail later, unseen. */
@@ -151,7 +132,7 @@ async function prepareCopies(job: Job, f: JobFlags): Promise<string[]> {
   const local = job.destinations[0].path;
   const marked: string[] = [];
   for (const p of f.copyTo ?? []) {
-    if (await sameFolder(p, local)) throw new LifeboatError('usage', `The copy folder ${p} is the local backup folder.`, 'Copy to another disk or a network share.');
+    if (samePlace(p, local)) throw new LifeboatError('usage', `The copy folder ${p} is the local backup folder.`, 'Copy to another disk or a network share.');
     if ((await prepareCopyFolder(p)).marked) marked.push(p);
   }
   return marked;
@@ -395,7 +376,7 @@ export function registerJob(program: Command): void {
       if (!(await stat(path).then((st) => st.isDirectory(), () => false))) {
         throw new LifeboatError('destination', `${path} is not there (or is not a folder).`, 'Mount the drive or share that holds it and try again; to copy to a new folder, use `lifeboat job edit ID --copy-to DIR`.');
       }
-      const users = (await store()).load().jobs.filter((j) => j.destinations.slice(1).some((d) => d.kind === 'folder' && resolve(d.path) === resolve(path))).map((j) => j.id);
+      const users = (await store()).load().jobs.filter((j) => j.destinations.slice(1).some((d) => d.kind === 'folder' && samePlace(d.path, path))).map((j) => j.id);
       const { marked } = await prepareCopyFolder(path);
       if (f.json) printJson({ ok: true, folder: path, marked, jobs: users });
       say(marked ? `Marked ${path} as a copy folder.` : `${path} was already marked as a copy folder; nothing changed.`);

@@ -21,28 +21,37 @@ async function writeMarker(folder: string): Promise<void> {
 }
 
 /**
+ * Makes FOLDER for a person setting a job up, who is there to see it: created when the folder
+ * above it exists (a typo higher up is refused rather than building a whole tree), and a file in
+ * its place is refused. WHAT names it in the messages; HINTS say what to do in each case.
+ */
+export async function makeFolderIfParentExists(folder: string, what: string, hints: { isFile: string; noParent: string }): Promise<void> {
+  try {
+    if ((await stat(folder)).isDirectory()) return;
+    throw new LifeboatError('usage', `The ${what} ${folder} is a file, not a folder.`, hints.isFile);
+  } catch (err) {
+    if (err instanceof LifeboatError) throw err;
+    if (errnoCode(err) !== 'ENOENT') throw destinationError(err, folder);
+  }
+  try {
+    await mkdir(folder);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new LifeboatError('destination', `The ${what} ${folder} cannot be created: ${dirname(folder)} does not exist.`, hints.noParent);
+    if (errnoCode(err) !== 'EEXIST') throw destinationError(err, folder);
+  }
+}
+
+/**
  * Sets a copy folder up while a person is there to see it (`job add/edit --copy-to`): creates it
  * when its parent exists, and leaves the marker that later runs look for.
  */
 export async function prepareCopyFolder(path: string, tables?: MountTables | null): Promise<{ marked: boolean }> {
   const folder = resolve(path);
   refuseUnmounted(folder, tables, 'setup');
-  try {
-    const st = await stat(folder);
-    if (!st.isDirectory()) throw new LifeboatError('usage', `The copy folder ${folder} is a file, not a folder.`, 'Give the path of a folder on the second disk or share.');
-  } catch (err) {
-    if (err instanceof LifeboatError) throw err;
-    if (errnoCode(err) !== 'ENOENT') throw destinationError(err, folder);
-    try {
-      await mkdir(folder);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') {
-        throw new LifeboatError('destination', `The copy folder ${folder} cannot be created: ${dirname(folder)} does not exist.`,
-          'Plug in the drive or connect the share first, or create the folder yourself.');
-      }
-      if (errnoCode(e) !== 'EEXIST') throw destinationError(e, folder);
-    }
-  }
+  await makeFolderIfParentExists(folder, 'copy folder', {
+    isFile: 'Give the path of a folder on the second disk or share.',
+    noParent: 'Plug in the drive or connect the share first, or create the folder yourself.',
+  });
   if (await hasMarker(folder)) return { marked: false };
   try {
     await writeMarker(folder);

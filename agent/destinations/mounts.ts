@@ -1,5 +1,6 @@
-import { readFileSync, realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { canonicalPath } from '../config/paths.js';
 
 /** The two Linux mount tables: what should be mounted (fstab) and what is (mountinfo). */
 export interface MountTables {
@@ -34,22 +35,6 @@ export function linuxMountTables(): MountTables | null {
   }
 }
 
-/** PATH with symlinks resolved as far as it exists (fstab may name /media/nas, a link to /run/media/nas). */
-function canonical(path: string): string {
-  const missing: string[] = [];
-  let at = resolve(path);
-  for (;;) {
-    try {
-      return join(realpathSync(at), ...missing.reverse());
-    } catch {
-      const up = dirname(at);
-      if (up === at) return resolve(path);
-      missing.push(basename(at));
-      at = up;
-    }
-  }
-}
-
 const within = (path: string, point: string): boolean => path === point || point === sep || path.startsWith(point + sep);
 const innermost = (points: string[], path: string): string | undefined => points.filter((p) => within(path, p)).sort((a, b) => b.length - a.length)[0];
 
@@ -63,8 +48,8 @@ const innermost = (points: string[], path: string): string | undefined => points
  */
 export function unmountedMountPoint(path: string, tables: MountTables | null = linuxMountTables()): string | null {
   if (!tables) return null;
-  const target = canonical(path);
-  const configured = innermost(configuredMountPoints(tables.fstab).map(canonical), target);
+  const target = canonicalPath(path);
+  const configured = innermost(configuredMountPoints(tables.fstab).map(canonicalPath), target);
   if (!configured) return null;
   const mounted = innermost([...mountedPoints(tables.mountinfo)], target);
   return mounted !== undefined && mounted.length >= configured.length ? null : configured;

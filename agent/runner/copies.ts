@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Destination as DestinationConfig, Job, Settings } from '../config/job.js';
 import { readPassphrase } from '../config/passphrase.js';
+import { pathKey } from '../config/paths.js';
 import { parseBackupName, type Destination } from '../destinations/destination.js';
 import { FolderDestination } from '../destinations/folder.js';
 import { describeDestination, destinationKey, openDestination } from '../destinations/registry.js';
@@ -152,9 +153,6 @@ export interface PruneReport {
   error: string | null;
 }
 
-const samePath = (a: string, b: string): boolean =>
-  process.platform === 'win32' || process.platform === 'darwin' ? resolve(a).toLowerCase() === resolve(b).toLowerCase() : resolve(a) === resolve(b);
-
 /** Reads a small file (a manifest) at any destination: through the interface, so Drive works too. */
 async function readAt(dest: Destination, name: string, scratch: string): Promise<string | null> {
   const path = join(scratch, name);
@@ -182,7 +180,7 @@ export function ownsBackup(text: string | null, name: string, job: Job, liveJobs
   }
   const not = (why: string): { owned: false; verified: false; why: string } => ({ owned: false, verified: false, why });
   if (m.format !== 'lifeboat-backup' || m.file !== name) return not('its manifest is not a Lifeboat manifest for this file');
-  if (typeof m.source?.path !== 'string' || !samePath(m.source.path, job.db)) return not(`it is a backup of ${m.source?.path ?? 'another database'}; delete it by hand when it is no longer needed`);
+  if (typeof m.source?.path !== 'string' || pathKey(m.source.path) !== pathKey(job.db)) return not(`it is a backup of ${m.source?.path ?? 'another database'}; delete it by hand when it is no longer needed`);
   if (m.hostname !== hostname()) return not(`it was made on ${m.hostname ?? 'another computer'}; delete it by hand when it is no longer needed`);
   // A manifest naming another job that still exists is that job's: two jobs may back up the same
   // database into the same folder (hourly and nightly), and each keeps its own set. A job that was

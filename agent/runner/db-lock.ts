@@ -1,26 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { canonicalPath, pathKey } from '../config/paths.js';
 import { LifeboatError, errnoCode } from '../engine/errors.js';
 import { pidAlive } from '../engine/file-ops.js';
-
-/**
- * The real file behind DB_PATH: a symlink, a relative path or (on case-insensitive file systems)
- * another spelling of the same database must share one lock. A missing file has no real path;
- * its resolved path still names it.
- */
-function realDbPath(dbPath: string): string {
-  try {
-    return realpathSync.native(dbPath);
-  } catch {
-    return resolve(dbPath);
-  }
-}
-
-function lockKey(realPath: string): string {
-  return process.platform === 'win32' || process.platform === 'darwin' ? realPath.toLowerCase() : realPath;
-}
 
 interface Holder {
   pid: number;
@@ -42,8 +26,9 @@ export async function lockDatabase(home: string, dbPath: string): Promise<() => 
     throw new LifeboatError('config', `Lifeboat's folder ${home} cannot be written (${errnoCode(err) ?? (err as Error).message}).`,
       'Run Lifeboat as the user who owns that folder, or set LIFEBOAT_HOME to a folder this user can write to.');
   }
-  const abs = realDbPath(dbPath);
-  const path = join(dir, `${createHash('sha256').update(lockKey(abs)).digest('hex').slice(0, 16)}.lock`);
+  // A symlink, a relative path or another spelling of the same database shares one lock.
+  const abs = canonicalPath(dbPath);
+  const path = join(dir, `${createHash('sha256').update(pathKey(dbPath)).digest('hex').slice(0, 16)}.lock`);
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -15,24 +15,24 @@ export function driveApi(auth: OAuth2Client, rootUrl: string): drive_v3.Drive {
   return drive({ version: 'v3', auth, rootUrl: rootUrl.endsWith('/') ? rootUrl : `${rootUrl}/` });
 }
 
-interface Item {
+export interface DriveItem {
   id: string;
   name: string;
   bytes: number;
   folder: boolean;
-  modified: string | null;
 }
 
-async function children(api: drive_v3.Drive, parent: string, foldersOnly: boolean): Promise<Item[]> {
-  const out: Item[] = [];
+/** Everything in folder PARENT that is not in the trash (only its folders with FOLDERS_ONLY), over all pages. */
+export async function children(api: drive_v3.Drive, parent: string, foldersOnly: boolean): Promise<DriveItem[]> {
+  const out: DriveItem[] = [];
   let pageToken: string | undefined;
   do {
     const r = await api.files.list({
       q: `${quote(parent)} in parents and trashed = false${foldersOnly ? ` and mimeType = '${FOLDER_MIME}'` : ''}`,
-      fields: 'nextPageToken,files(id,name,size,mimeType,modifiedTime)', pageSize: 1000, pageToken, spaces: 'drive',
+      fields: 'nextPageToken,files(id,name,size,mimeType)', pageSize: 1000, pageToken, spaces: 'drive',
     });
     for (const f of r.data.files ?? []) {
-      if (f.id && f.name) out.push({ id: f.id, name: f.name, bytes: Number(f.size ?? 0), folder: f.mimeType === FOLDER_MIME, modified: f.modifiedTime ?? null });
+      if (f.id && f.name) out.push({ id: f.id, name: f.name, bytes: Number(f.size ?? 0), folder: f.mimeType === FOLDER_MIME });
     }
     pageToken = r.data.nextPageToken ?? undefined;
   } while (pageToken);

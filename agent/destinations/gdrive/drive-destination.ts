@@ -9,7 +9,7 @@ import { LifeboatError } from '../../engine/errors.js';
 import type { ByteProgress } from '../../engine/file-ops.js';
 import type { Destination, StoredObject } from '../destination.js';
 import { driveError } from './auth.js';
-import { FOLDER_MIME, downloadFile, driveApi, quote } from './browse.js';
+import { FOLDER_MIME, children, downloadFile, driveApi, quote } from './browse.js';
 import { resumableUpload, type UploadOptions } from './resumable.js';
 import { UploadSessions } from './upload-sessions.js';
 
@@ -107,14 +107,9 @@ export class DriveDestination implements Destination {
 
   async list(): Promise<StoredObject[]> {
     const parent = await this.folder();
-    const out: StoredObject[] = [];
-    let pageToken: string | undefined;
+    let out: StoredObject[];
     try {
-      do {
-        const r = await this.api.files.list({ q: `${quote(parent)} in parents and trashed = false`, fields: 'nextPageToken,files(id,name,size)', pageSize: 1000, pageToken });
-        for (const f of r.data.files ?? []) if (f.id && f.name) out.push({ name: f.name, bytes: Number(f.size ?? 0), id: f.id });
-        pageToken = r.data.nextPageToken ?? undefined;
-      } while (pageToken);
+      out = (await children(this.api, parent, false)).map(({ name, bytes, id }) => ({ name, bytes, id }));
     } catch (err) {
       throw driveError(err);
     }
